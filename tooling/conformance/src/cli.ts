@@ -21,7 +21,7 @@ let dir: string | undefined;
 let filter: string | undefined;
 let verbose = false;
 for (let i = 0; i < args.length; i++) {
-  const a = args[i]!;
+  const a = args[i];
   if (a === "--filter") {
     filter = args[++i];
     if (filter === undefined) usage();

@@ -20,7 +20,7 @@ describe("MOO 1.0 reader", () => {
     expect(f.testCount).toBe(50);
     expect(f.meta?.mnemonic).toBe("add");
     expect(f.meta?.opcode).toBe(1);
-    const t = f.tests[0]!;
+    const t = f.tests[0];
     expect(t.index).toBe(0);
     expect(t.name).toBe("add [bx-5409h],dx");
     expect(Buffer.from(t.bytes).toString("hex")).toBe("0197f7abf4");
@@ -73,7 +73,7 @@ describe("MOO 1.0 reader", () => {
     const file = Buffer.concat([chunk("MOO ", header), chunk("XTRA", Buffer.alloc(2)), chunk("TEST", test)]);
     const parsed = parseMoo(new Uint8Array(file));
     expect(parsed.tests).toHaveLength(1);
-    const t = parsed.tests[0]!;
+    const t = parsed.tests[0];
     expect(t.index).toBe(7);
     expect(t.init.regs).toEqual({ ax: 0x1234, ip: 0x5678 });
     expect([...t.init.ramAddr]).toEqual([0x1234]);

@@ -58,7 +58,7 @@ export interface MooFile {
 const td = new TextDecoder("latin1");
 
 function fourcc(buf: Uint8Array, off: number): string {
-  return String.fromCharCode(buf[off]!, buf[off + 1]!, buf[off + 2]!, buf[off + 3]!);
+  return String.fromCharCode(buf[off], buf[off + 1], buf[off + 2], buf[off + 3]);
 }
 
 /** Calls `visit(type, payloadOffset, payloadLength)` for each chunk in [start, end). */
@@ -87,7 +87,7 @@ function parseState(buf: Uint8Array, dv: DataView, start: number, end: number): 
       let q = off + 2;
       for (let bit = 0; bit < MOO_REGS.length; bit++) {
         if (mask & (1 << bit)) {
-          st.regs[MOO_REGS[bit]!] = dv.getUint16(q, true);
+          st.regs[MOO_REGS[bit]] = dv.getUint16(q, true);
           q += 2;
         }
       }
@@ -99,7 +99,7 @@ function parseState(buf: Uint8Array, dv: DataView, start: number, end: number): 
       st.ramValue = new Uint8Array(n);
       for (let i = 0; i < n; i++) {
         st.ramAddr[i] = dv.getUint32(off + 4 + i * 5, true);
-        st.ramValue[i] = buf[off + 8 + i * 5]!;
+        st.ramValue[i] = buf[off + 8 + i * 5];
       }
     }
     // RMSK, RM32, RG32, QUEU, EA32 …: not used by these files; skipped.
@@ -136,7 +136,7 @@ function parseTest(buf: Uint8Array, dv: DataView, start: number, end: number): M
         t.final = parseState(buf, dv, off, off + len);
         break;
       case "EXCP":
-        t.exception = { vector: buf[off]!, flagsAddress: dv.getUint32(off + 1, true) };
+        t.exception = { vector: buf[off], flagsAddress: dv.getUint32(off + 1, true) };
         break;
       case "HASH":
         t.hash = Buffer.from(buf.subarray(off, off + len)).toString("hex");
@@ -157,20 +157,20 @@ export function parseMoo(buf: Uint8Array): MooFile {
     if (type === "MOO ") {
       if (len < 12) throw new Error("MOO: header chunk too short");
       sawHeader = true;
-      file.major = buf[off]!;
-      file.minor = buf[off + 1]!;
+      file.major = buf[off];
+      file.minor = buf[off + 1];
       file.testCount = dv.getUint32(off + 4, true);
       file.cpu = fourcc(buf, off + 8).trimEnd();
       if (file.major !== 1) throw new Error(`MOO: unsupported major version ${file.major}`);
     } else if (type === "META") {
       file.meta = {
-        setMajor: buf[off]!,
-        setMinor: buf[off + 1]!,
-        cpuType: buf[off + 2]!,
+        setMajor: buf[off],
+        setMinor: buf[off + 1],
+        cpuType: buf[off + 2],
         opcode: dv.getUint32(off + 3, true),
         mnemonic: td.decode(buf.subarray(off + 7, off + 15)).trimEnd(),
         testCt: dv.getUint32(off + 15, true),
-        cpuMode: len > 27 ? buf[off + 27]! : 0,
+        cpuMode: len > 27 ? buf[off + 27] : 0,
       };
     } else if (type === "TEST") {
       file.tests.push(parseTest(buf, dv, off, off + len));

@@ -180,7 +180,7 @@ export class NativeMachine {
     this.loadSegments();
     c.setCr3(PAGE_DIR);
     const ir = v.init.regs;
-    for (let i = 0; i < 8; i++) c.regs[i] = ir[NATIVE_GPRS[i]!] | 0;
+    for (let i = 0; i < 8; i++) c.regs[i] = ir[NATIVE_GPRS[i]] | 0;
     c.setEflags(ir.eflags);
     c.eip = CODE_BASE;
     c.cr2 = 0;
@@ -208,10 +208,10 @@ export class NativeMachine {
     }
     // Registers.
     for (let i = 0; i < 8; i++) {
-      const name = NATIVE_GPRS[i]!;
+      const name = NATIVE_GPRS[i];
       const undef = v.undef_regs?.[name] ?? 0;
       const exp = fin.regs[name] >>> 0;
-      const got = c.regs[i]! >>> 0;
+      const got = c.regs[i] >>> 0;
       if (((exp ^ got) & ~undef) !== 0) diffs.push({ what: name, expected: hex(exp), got: hex(got) });
     }
     const fmask = ~(v.undef_flags_mask | EFLAGS_RF);
@@ -227,13 +227,13 @@ export class NativeMachine {
     for (const [a, b] of diffWins) {
       for (let i = 0; i < b.length; i++) {
         const off = linToImage(a + i);
-        if (off >= 0) this.expect[off] = b[i]!;
+        if (off >= 0) this.expect[off] = b[i];
       }
     }
     const pages = new Set<number>();
     const firstPage = IMAGE_PHYS >>> 12;
     for (let p = firstPage; p < firstPage + (IMAGE_SIZE >>> 12); p++) {
-      if ((dirty[p >>> 3]! >>> (p & 7)) & 1) pages.add((p - firstPage) << 12);
+      if ((dirty[p >>> 3] >>> (p & 7)) & 1) pages.add((p - firstPage) << 12);
     }
     for (const [a, b] of diffWins) {
       for (let i = 0; i < b.length; i += 1) {
@@ -249,8 +249,8 @@ export class NativeMachine {
       bad.push(off);
       let shown = 0;
       for (let k = 0; k < 4096; k++) {
-        const e = this.expect[off + k]!;
-        const g = u8[base + k]!;
+        const e = this.expect[off + k];
+        const g = u8[base + k];
         if (e !== g) {
           if (shown++ < 16) diffs.push({ what: `mem[${hex(imageToLin(off + k))}]`, expected: hex(e, 2), got: hex(g, 2) });
         }

@@ -50,7 +50,7 @@ export function parseNativeJsonl(text: string): NativeVector[] {
       try {
         out.push(JSON.parse(s) as NativeVector);
       } catch (e) {
-        throw new Error(`native-ia32: line ${line}: ${(e as Error).message}`);
+        throw new Error(`native-ia32: line ${line}: ${(e as Error).message}`, { cause: e });
       }
     }
     start = end + 1;

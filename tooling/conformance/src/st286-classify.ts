@@ -44,7 +44,7 @@ export type Verdict = { kind: "run"; expect: Expect; adjusted: string | null } |
 /** The metadata.json undefined-flags mask for an opcode file name like "F6.6.MOO.gz". */
 export function flagsMaskFor(meta: Metadata | null, file: string): number {
   const [op, reg] = file.replace(/\.MOO(\.gz)?$/i, "").split(".");
-  const o = meta?.opcodes[op!.toUpperCase()];
+  const o = meta?.opcodes[op.toUpperCase()];
   if (!o) return 0xffff;
   if (reg !== undefined && o.reg) return o.reg[reg]?.["flags-mask"] ?? 0xffff;
   return o["flags-mask"] ?? 0xffff;
@@ -106,7 +106,7 @@ function recorded(t: MooTest, flagsMask: number): Expect {
     if (v !== undefined) regs[k] = v;
   }
   const ram = new Map<number, { value: number; mask: number }>();
-  for (let i = 0; i < t.final.ramAddr.length; i++) ram.set(t.final.ramAddr[i]!, { value: t.final.ramValue[i]!, mask: 0xff });
+  for (let i = 0; i < t.final.ramAddr.length; i++) ram.set(t.final.ramAddr[i], { value: t.final.ramValue[i], mask: 0xff });
   if (t.exception) {
     // The pushed FLAGS image may hold undefined flags too; bits 12–15 are 286-specific.
     const fa = t.exception.flagsAddress;

@@ -15,8 +15,8 @@ import { classify, flagsMaskFor, type Expect, type Metadata } from "./st286-clas
 const RAM_SIZE = 16 << 20;
 
 /** Register ⇄ CPU mapping: GPR index or segment number. */
-const GPR_INDEX: Partial<Record<MooReg, number>> = { ax: 0, cx: 1, dx: 2, bx: 3, sp: 4, bp: 5, si: 6, di: 7 };
-const SEG_INDEX: Partial<Record<MooReg, number>> = { es: Seg.ES, cs: Seg.CS, ss: Seg.SS, ds: Seg.DS };
+const GPR_INDEX: Record<string, number> = { ax: 0, cx: 1, dx: 2, bx: 3, sp: 4, bp: 5, si: 6, di: 7 };
+const SEG_INDEX: Record<"es" | "cs" | "ss" | "ds", number> = { es: Seg.ES, cs: Seg.CS, ss: Seg.SS, ds: Seg.DS };
 
 export interface St286RunOptions {
   filter?: string;
@@ -65,17 +65,17 @@ export class St286Machine {
     const c = this.cpu;
     const mem = this.mem;
     if (isEsc && this.fpuAvailable) this.fninit();
-    for (let i = 0; i < t.init.ramAddr.length; i++) this.poke(t.init.ramAddr[i]!, t.init.ramValue[i]!);
+    for (let i = 0; i < t.init.ramAddr.length; i++) this.poke(t.init.ramAddr[i], t.init.ramValue[i]);
     for (const [a, v] of e.plant) this.poke(a, v);
     const ir = t.init.regs;
     c.halted = 0;
     for (const k of ["es", "cs", "ss", "ds"] as const) {
       const sel = ir[k] ?? 0;
-      c.setSegment(SEG_INDEX[k]!, sel, sel << 4, 0xffff, k === "cs" ? 0x9b : 0x93);
+      c.setSegment(SEG_INDEX[k], sel, sel << 4, 0xffff, k === "cs" ? 0x9b : 0x93);
     }
     c.setSegment(Seg.FS, 0, 0, 0xffff, 0x93);
     c.setSegment(Seg.GS, 0, 0, 0xffff, 0x93);
-    for (const k of ["ax", "cx", "dx", "bx", "sp", "bp", "si", "di"] as const) c.regs[GPR_INDEX[k]!] = ir[k] ?? 0;
+    for (const k of ["ax", "cx", "dx", "bx", "sp", "bp", "si", "di"] as const) c.regs[GPR_INDEX[k]] = ir[k] ?? 0;
     c.eip = ir.ip ?? 0;
     c.setEflags(((ir.flags ?? 0) & 0x0fff) | 2);
     c.setIdtr(0, 0x3ff);
@@ -112,28 +112,28 @@ export class St286Machine {
         if (c.eip >>> 0 !== x.ip) diffs.push({ what: "ip", expected: hex(x.ip, 4), got: hex(c.eip, 4) });
         continue;
       }
-      const gi = GPR_INDEX[k];
+      const gi = GPR_INDEX[k] as number | undefined;
       if (gi !== undefined) {
-        const got = c.regs[gi]! >>> 0;
+        const got = c.regs[gi] >>> 0;
         if (got !== x[k]) diffs.push({ what: got >>> 16 !== 0 ? `e${k}` : k, expected: hex(x[k], 4), got: hex(got, got >>> 16 !== 0 ? 8 : 4) });
         continue;
       }
-      const s = c.getSegment(SEG_INDEX[k]!);
+      const s = c.getSegment(SEG_INDEX[k as keyof typeof SEG_INDEX]);
       if (s.selector !== x[k]) diffs.push({ what: k, expected: hex(x[k], 4), got: hex(s.selector, 4) });
       else if (s.base !== x[k] << 4) diffs.push({ what: `${k}.base`, expected: hex(x[k] << 4), got: hex(s.base) });
     }
     // Expected RAM bytes.
     const u8 = mem.u8;
     for (const [a, { value, mask }] of e.ram) {
-      if (((u8[a]! ^ value) & mask) !== 0) diffs.push({ what: `mem[${hex(a, 6)}]`, expected: hex(value & mask, 2), got: hex(u8[a]! & mask, 2) });
-      this.mirror[a] = u8[a]!; // judged above; keeps the page comparison below about other bytes
+      if (((u8[a] ^ value) & mask) !== 0) diffs.push({ what: `mem[${hex(a, 6)}]`, expected: hex(value & mask, 2), got: hex(u8[a] & mask, 2) });
+      this.mirror[a] = u8[a]; // judged above; keeps the page comparison below about other bytes
     }
     // Any other byte the CPU wrote must be unchanged.
     const strayPages: number[] = [];
     for (let b = 0; b < dirty.length; b++) {
       if (dirty[b] === 0) continue;
       for (let j = 0; j < 8; j++) {
-        if (((dirty[b]! >> j) & 1) === 0) continue;
+        if (((dirty[b] >> j) & 1) === 0) continue;
         const base = ((b << 3) | j) << 12;
         if (base >= RAM_SIZE) continue;
         if (Buffer.compare(u8.subarray(base, base + 4096), this.mirror.subarray(base, base + 4096)) === 0) continue;
@@ -141,14 +141,14 @@ export class St286Machine {
         for (let k = 0; k < 4096; k++) {
           const a = base + k;
           if (u8[a] !== this.mirror[a] && !e.ram.has(a)) {
-            if (shown++ < 8) diffs.push({ what: `mem[${hex(a, 6)}] (not written by the 286)`, expected: hex(this.mirror[a]!, 2), got: hex(u8[a]!, 2) });
+            if (shown++ < 8) diffs.push({ what: `mem[${hex(a, 6)}] (not written by the 286)`, expected: hex(this.mirror[a], 2), got: hex(u8[a], 2) });
           }
         }
         strayPages.push(base);
       }
     }
     // Reset what the vector touched.
-    for (let i = 0; i < t.init.ramAddr.length; i++) this.poke(t.init.ramAddr[i]!, 0);
+    for (let i = 0; i < t.init.ramAddr.length; i++) this.poke(t.init.ramAddr[i], 0);
     for (const a of e.ram.keys()) this.poke(a, 0);
     for (const a of e.plant.keys()) this.poke(a, 0);
     for (const base of strayPages) {

@@ -52,7 +52,7 @@ export function decode16(bytes: Uint8Array, regs: { bx: number; bp: number; si: 
     if (b === undefined) break;
     if (b === 0xf0) lock = true;
     else if (b === 0xf2 || b === 0xf3) rep = b;
-    else if (b in SEG_PREFIX) segOverride = SEG_PREFIX[b]!;
+    else if (b in SEG_PREFIX) segOverride = SEG_PREFIX[b];
     else break;
     p++;
   }
