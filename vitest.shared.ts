@@ -11,6 +11,8 @@ export default defineConfig({
     conditions: ["@virtkit/source", "module", "node", "development|production"],
   },
   test: {
+    // Only TypeScript sources: `tsc -b` also emits compiled tests into dist/.
+    include: ["src/**/*.test.ts"],
     testTimeout: 120_000,
   },
 });

@@ -865,14 +865,14 @@ export class Cpu {
   probeWrite(lin: number, size: number, user: boolean): void {
     this.translateOrFault(lin, 1, user);
     const last = (lin + size - 1) | 0;
-    if (((last ^ lin) & -4096) !== 0) this.translateOrFault(last, 1, user);
+    if (((last ^ lin) & -4096) !== 0) this.translateOrFault(last & -4096, 1, user);
   }
 
   /** Check that a read of `size` bytes at `lin` would not fault. */
   probeRead(lin: number, size: number, user: boolean): void {
     this.translateOrFault(lin, 0, user);
     const last = (lin + size - 1) | 0;
-    if (((last ^ lin) & -4096) !== 0) this.translateOrFault(last, 0, user);
+    if (((last ^ lin) & -4096) !== 0) this.translateOrFault(last & -4096, 0, user);
   }
 
   /** Translate or raise #PF. Returns the guest-physical address (a non-negative number). */
@@ -896,7 +896,8 @@ export class Cpu {
     const p0 = this.translateOrFault(lin, 0, user);
     const last = (lin + size - 1) | 0;
     if (((last ^ lin) & -4096) === 0) return this.physRead(p0, size);
-    const p1 = this.translateOrFault(last, 0, user);
+    // The second page's base: CR2 of a fault there is its first byte.
+    const p1 = this.translateOrFault(last & -4096, 0, user);
     let v = 0;
     for (let k = 0; k < size; k++) {
       const a = ((lin + k) & -4096) === (lin & -4096) ? p0 + k : p1 + ((lin + k) & 4095);
@@ -914,7 +915,7 @@ export class Cpu {
       this.physWrite(p0, size, v);
       return;
     }
-    const p1 = this.translateOrFault(last, 1, user);
+    const p1 = this.translateOrFault(last & -4096, 1, user);
     for (let k = 0; k < size; k++) {
       const a = ((lin + k) & -4096) === (lin & -4096) ? p0 + k : p1 + ((lin + k) & 4095);
       this.physWrite(a, 1, (v >>> (8 * k)) & 0xff);
