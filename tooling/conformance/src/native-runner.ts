@@ -29,9 +29,25 @@ const IMAGE_SIZE = 0x50000;
 const PAGE_DIR = 0x1000;
 /** First page table; one per 4 MiB slot used, allocated upwards. */
 const PT_BASE = 0x2000;
-/** A supervisor-only page holding a 32-bit TSS whose I/O bitmap offset lies beyond its limit (as Linux's denies all ports). */
-const TSS_LIN = 0xfffff000;
-const TSS_PHYS = 0x10000;
+/**
+ * Supervisor-only pages, as a kernel would have them: GDT, IDT (interrupt gates to one
+ * HLT per vector; DPL 3 for vectors 3 and 4 like Linux), a 32-bit TSS whose I/O
+ * bitmap offset lies beyond its limit (every port denied) and a kernel stack.
+ * With exceptionExits set they are only used by what is not an exception, i.e. INT n,
+ * which is delivered: the harness then reads the frame the CPU pushed, as Linux does
+ * to build the signal context the vectors were recorded from.
+ */
+const KERNEL_LIN = 0xffff8000;
+const KERNEL_PHYS = 0x10000;
+const GDT_OFF = 0x0000;
+const IDT_OFF = 0x1000;
+const TSS_OFF = 0x2000;
+const HANDLERS_OFF = 0x3000;
+const KSTACK_TOP_OFF = 0x6000;
+const KERNEL_PAGES = 6;
+const SEL_KCODE = 0x10;
+const SEL_KDATA = 0x18;
+const SEL_TSS = 0x80;
 const RAM_SIZE = 2 << 20;
 
 const CR0_PE = 1, CR0_ET = 0x10, CR0_NE = 0x20, CR0_AM = 0x40000, CR0_PG = 0x80000000;
@@ -103,10 +119,47 @@ export class NativeMachine {
     for (const r of REGIONS) {
       for (let off = 0; off < r.size; off += 0x1000) map(r.lin + off, IMAGE_PHYS + r.img + off, true);
     }
-    map(TSS_LIN, TSS_PHYS, false);
-    if (nextPt > TSS_PHYS) throw new Error("page tables overflow");
-    // 32-bit TSS: I/O map base (offset 0x66) = 0x68 > limit 0x67, so every port is denied.
-    m.write16(TSS_PHYS + 0x66, 0x68);
+    for (let k = 0; k < KERNEL_PAGES; k++) map(KERNEL_LIN + k * 0x1000, KERNEL_PHYS + k * 0x1000, false);
+    if (nextPt > KERNEL_PHYS) throw new Error("page tables overflow");
+    // GDT: flat kernel code/data, the user segments 0x23/0x2b, the TSS.
+    const desc = (sel: number, base: number, limit: number, access: number, flags: number): void => {
+      const a = KERNEL_PHYS + GDT_OFF + (sel & ~7);
+      m.write32(a, ((base & 0xffff) << 16) | (limit & 0xffff));
+      m.write32(a + 4, (base & 0xff000000) | ((flags & 0xf) << 20) | (limit & 0xf0000) | (access << 8) | ((base >>> 16) & 0xff));
+    };
+    desc(SEL_KCODE, 0, 0xfffff, 0x9b, 0xc);
+    desc(SEL_KDATA, 0, 0xfffff, 0x93, 0xc);
+    desc(0x23, 0, 0xfffff, 0xfb, 0xc);
+    desc(0x2b, 0, 0xfffff, 0xf3, 0xc);
+    desc(SEL_TSS, (KERNEL_LIN + TSS_OFF) | 0, 0x67, 0x8b, 0);
+    // IDT: 32-bit interrupt gates, handler for vector v at HANDLERS + v (a HLT).
+    for (let v = 0; v < 256; v++) {
+      const off = (KERNEL_LIN + HANDLERS_OFF + v) | 0;
+      const dpl = v === 3 || v === 4 || v === 0x80 ? 3 : 0;
+      const a = KERNEL_PHYS + IDT_OFF + v * 8;
+      m.write32(a, (SEL_KCODE << 16) | (off & 0xffff));
+      m.write32(a + 4, (off & 0xffff0000) | 0x8e00 | (dpl << 13));
+      m.write8(KERNEL_PHYS + HANDLERS_OFF + v, 0xf4);
+    }
+    // TSS: ring-0 stack; I/O map base (offset 0x66) = 0x68 > limit 0x67, so every port is denied.
+    const tss = KERNEL_PHYS + TSS_OFF;
+    m.write32(tss + 4, (KERNEL_LIN + KSTACK_TOP_OFF) | 0);
+    m.write32(tss + 8, SEL_KDATA);
+    m.write16(tss + 0x66, 0x68);
+  }
+
+  /**
+   * After an INT n was delivered (CPU now at a kernel handler), the state the
+   * instruction left, read back from the interrupt frame; null if not delivered.
+   */
+  private deliveredInterrupt(): { vector: number; eip: number; eflags: number; esp: number } | null {
+    const c = this.cpu;
+    const h = (c.eip >>> 0) - ((KERNEL_LIN + HANDLERS_OFF) >>> 0);
+    if (c.getSegment(Seg.CS).selector !== SEL_KCODE || h < 0 || h > 255) return null;
+    const frame = KERNEL_PHYS + KSTACK_TOP_OFF - 20; // EIP CS EFLAGS ESP SS (no error code for INT n)
+    if ((c.regs[4] >>> 0) !== ((KERNEL_LIN + KSTACK_TOP_OFF - 20) >>> 0)) return null;
+    const m = this.mem;
+    return { vector: h, eip: m.read32(frame) >>> 0, eflags: m.read32(frame + 8) >>> 0, esp: m.read32(frame + 12) >>> 0 };
   }
 
   /** Full (re)initialisation: power-on reset, then the recording environment. */
@@ -115,11 +168,11 @@ export class NativeMachine {
     c.reset();
     c.setCr4(0);
     c.setCr3(PAGE_DIR);
-    c.setGdtr(0, 0);
-    c.setIdtr(0, 0);
+    c.setGdtr((KERNEL_LIN + GDT_OFF) | 0, 0x87);
+    c.setIdtr((KERNEL_LIN + IDT_OFF) | 0, 0x7ff);
     this.loadSegments();
-    c.trSel = 0x80;
-    c.trBase = TSS_LIN | 0;
+    c.trSel = SEL_TSS;
+    c.trBase = (KERNEL_LIN + TSS_OFF) | 0;
     c.trLimit = 0x67;
     c.trAr = 0x8b;
     c.setCr0(NATIVE_CR0);
@@ -192,8 +245,18 @@ export class NativeMachine {
 
     const diffs: Diff[] = [];
     const fin = v.final;
-    // Exception / exit.
-    const gotExc = reason === ExitReason.Exception ? c.exit.vector : null;
+    // Exception / exit; an INT n is delivered through the IDT instead (not an exception).
+    let gotExc: number | null = reason === ExitReason.Exception ? c.exit.vector : null;
+    let gotEip = c.eip >>> 0;
+    let gotFl = c.getEflags() >>> 0;
+    let gotEsp = c.regs[4] >>> 0;
+    const intn = reason === ExitReason.None ? this.deliveredInterrupt() : null;
+    if (intn !== null) {
+      gotExc = intn.vector;
+      gotEip = intn.eip;
+      gotFl = intn.eflags;
+      gotEsp = intn.esp;
+    }
     if (reason !== ExitReason.None && reason !== ExitReason.Exception) {
       diffs.push({ what: "exit", expected: fin.exception === null ? "none" : `#${fin.exception}`, got: `exit reason ${reason}` });
     } else if (gotExc !== fin.exception) {
@@ -211,16 +274,15 @@ export class NativeMachine {
       const name = NATIVE_GPRS[i];
       const undef = v.undef_regs?.[name] ?? 0;
       const exp = fin.regs[name] >>> 0;
-      const got = c.regs[i] >>> 0;
+      const got = i === 4 ? gotEsp : c.regs[i] >>> 0;
       if (((exp ^ got) & ~undef) !== 0) diffs.push({ what: name, expected: hex(exp), got: hex(got) });
     }
     const fmask = ~(v.undef_flags_mask | EFLAGS_RF);
-    const gotFl = c.getEflags() >>> 0;
     if (((gotFl ^ fin.regs.eflags) & fmask) !== 0) {
       diffs.push({ what: "eflags", expected: hex(fin.regs.eflags & fmask), got: hex(gotFl & fmask) });
     }
     const expEip = (CODE_BASE + fin.eip_offset) >>> 0;
-    if (c.eip >>> 0 !== expEip) diffs.push({ what: "eip", expected: hex(expEip), got: hex(c.eip) });
+    if (gotEip !== expEip) diffs.push({ what: "eip", expected: hex(expEip), got: hex(gotEip) });
 
     // Memory: expected = init overlaid with mem_diff; check every page the CPU wrote
     // plus every page that should have changed.

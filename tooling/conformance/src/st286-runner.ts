@@ -7,7 +7,7 @@ import { readFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { PhysicalMemory } from "@virtkit/mmu";
 import { Cpu, ExitReason, Seg } from "@virtkit/cpu";
-import { MOO_REGS, readMooFile, type MooReg, type MooTest } from "./moo.js";
+import { MOO_REGS, readMooFile, type MooTest } from "./moo.js";
 import { SuiteResult, hex, type Diff } from "./result.js";
 import { st286FileNames } from "./st286-files.js";
 import { classify, flagsMaskFor, type Expect, type Metadata } from "./st286-classify.js";
