@@ -17,10 +17,10 @@ if (new Uint8Array(new Uint32Array([1]).buffer)[0] !== 1) {
  * The one object thrown to unwind a guest fault out of an instruction (never allocated per
  * fault). The details live in the Cpu (`pendingVector`, `pendingError`).
  */
-export const GUEST_FAULT: { readonly guestFault: true } = Object.freeze({ guestFault: true as const });
+export const GUEST_FAULT: Error = Object.freeze(new Error("guest fault (internal unwinding sentinel)"));
 
 /** Thrown to abandon an instruction because it needs an exit (MMIO) before it can finish. */
-export const GUEST_EXIT: { readonly guestExit: true } = Object.freeze({ guestExit: true as const });
+export const GUEST_EXIT: Error = Object.freeze(new Error("guest exit (internal unwinding sentinel)"));
 
 /** Details of the last exit from `Cpu.run`. Preallocated and reused. */
 export class CpuExit {
@@ -1150,7 +1150,7 @@ export class Cpu {
       }
       try {
         if (this.events !== 0 || this.halted !== 0) {
-          if (this.slowBoundary(stop)) return x.reason;
+          if (this.slowBoundary()) return x.reason;
           continue;
         }
         const block = this.getBlock();
@@ -1198,7 +1198,7 @@ export class Cpu {
   }
 
   /** Run one instruction outside the block fast path (TF, shadows, interrupts, HLT). */
-  private slowBoundary(stop: number): boolean {
+  private slowBoundary(): boolean {
     const x = this.exit;
     // NMI, then INTR, unless in an interrupt shadow.
     if (this.shadow === 0) {
@@ -1256,7 +1256,6 @@ export class Cpu {
       this.deliverOrExit(Vec.DB, -1, 1);
       if (x.reason !== ExitReason.None) return true;
     }
-    void stop;
     return x.reason !== ExitReason.None;
   }
 
@@ -1380,7 +1379,16 @@ export class Cpu {
     this.pendingInsn = null;
     const size = this.ioPendingSize;
     this.ioPendingSize = 0;
-    sys.completeIn(this, i, size, value);
+    try {
+      sys.completeIn(this, i, size, value);
+    } catch (err) {
+      // INS stores after the exit: a fault there (the page changed meanwhile) is delivered.
+      if (err !== GUEST_FAULT) throw err;
+      this.eip = i.eip;
+      const vec = this.pendingVector;
+      this.pendingVector = -1;
+      this.deliverOrExit(vec, this.pendingError, 0);
+    }
   }
 
   /** Complete a Cpuid exit with the four result registers. */

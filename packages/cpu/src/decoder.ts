@@ -22,9 +22,9 @@ const MAX_BLOCK = 48;
 export const R8 = [0, 4, 8, 12, 1, 5, 9, 13];
 
 /** Thrown inside the decoder to end a block before an instruction that cannot be decoded yet. */
-const STOP: { readonly stop: true } = Object.freeze({ stop: true as const });
+const STOP: Error = Object.freeze(new Error("decoder: end of block"));
 /** Thrown inside the decoder for an instruction longer than 15 bytes. */
-const TOO_LONG: { readonly tooLong: true } = Object.freeze({ tooLong: true as const });
+const TOO_LONG: Error = Object.freeze(new Error("decoder: instruction longer than 15 bytes"));
 
 /** Decoder scratch state (one per Cpu). */
 export class Decoder {
@@ -207,7 +207,7 @@ function modrm(d: Decoder, i: Insn, rsz: number): void {
   } else {
     i.amask = 0xffff;
     i.scale = 0;
-    let base = NO_REG;
+    let base: number;
     let index = NO_REG;
     switch (rm) {
       case 0: base = 3; index = 6; break;
@@ -664,7 +664,7 @@ function decodeOpcode(d: Decoder, cpu: Cpu, i: Insn, b: number): boolean {
         default: i.fn = X.ud; return true;
       }
     default:
-      return decode0F(d, cpu, i, b);
+      return decode0F(d, i, b);
   }
 }
 
@@ -675,9 +675,8 @@ function relTarget(d: Decoder, rel: number): number {
   return d.o32 !== 0 ? t : t & 0xffff;
 }
 
-function decode0F(d: Decoder, cpu: Cpu, i: Insn, b: number): boolean {
+function decode0F(d: Decoder, i: Insn, b: number): boolean {
   const o32 = d.o32;
-  void cpu;
   switch (b) {
     case 0x100:
       modrm(d, i, 2);

@@ -254,13 +254,7 @@ export function checkIoPermission(cpu: Cpu, port: number, size: number): void {
 export function completeIn(cpu: Cpu, i: Insn, size: number, value: number): void {
   if (cpu.ioPendingString !== 0) {
     cpu.ioPendingString = 0;
-    try {
-      completeIns(cpu, i, size, value);
-    } catch (e) {
-      // The destination was probed before the exit; a fault here would be a host-side race.
-      cpu.eip = i.eip;
-      void e;
-    }
+    completeIns(cpu, i, size, value);
     return;
   }
   if (size === 1) cpu.r8[0] = value;
@@ -287,8 +281,8 @@ export function deliverInterrupt(cpu: Cpu, vec: number, code: number, soft: numb
     deliverReal(cpu, vec);
     return;
   }
-  const extBit = soft !== 0 ? 0 : 1;
-  void ext;
+  // EXT is set for events external to the program: hardware interrupts and exceptions.
+  const extBit = soft !== 0 ? 0 : ext | 1;
   const gateErr = vec * 8 + 2 + extBit;
   if (vec * 8 + 7 > cpu.idtrLimit) cpu.raiseGp(gateErr);
   const glo = cpu.sysRd32((cpu.idtrBase + vec * 8) | 0);
@@ -338,7 +332,6 @@ export function deliverInterrupt(cpu: Cpu, vec: number, code: number, soft: numb
     const ssHi = desc.hi;
     const ssBase = descBase(ssLo, ssHi);
     const ssMask = (sar & Ar.DB) !== 0 ? -1 : 0xffff;
-    if (((oldEip ^ 0x80000000) > ((gate32 ? limit : limit) ^ 0x80000000)) && false) cpu.raiseGp(0);
     if ((offset ^ 0x80000000) > (limit ^ 0x80000000)) cpu.raiseGp(extBit);
     const w = gate32 ? 4 : 2;
     let sp = esp;
@@ -435,7 +428,6 @@ function tssStack(cpu: Cpu, dpl: number): { ss: number; esp: number } {
 export function jmpFar(cpu: Cpu, sel: number, off: number, o32: number): void {
   if (cpu.pe === 0 || cpu.vm !== 0) {
     if (o32 === 0) off &= 0xffff;
-    if ((off ^ 0x80000000) > (cpu.segLimit[Seg.CS] ^ 0x80000000) && cpu.vm === 0 && false) cpu.raiseGp(0);
     loadReal(cpu, Seg.CS, sel);
     cpu.eip = off;
     return;

@@ -5,7 +5,6 @@
 import type { Cpu } from "../cpu.js";
 import type { Insn } from "../insn.js";
 import { Flag, STATUS_FLAGS, Vec } from "../constants.js";
-import { PARITY } from "../flags.js";
 
 const S8 = 0x80;
 const S16 = 0x8000;
@@ -1030,4 +1029,3 @@ export function cmpxchg8b(cpu: Cpu, i: Insn): void {
   }
 }
 
-void PARITY;

@@ -352,8 +352,6 @@ export function pusha16(cpu: Cpu): void {
 export function popa32(cpu: Cpu): void {
   const r = cpu.regs;
   const sp = r[4];
-  const v = new Int32Array(0);
-  void v;
   const vals = cpu.scratch8;
   for (let k = 0; k < 8; k++) vals[k] = cpu.rd32(Seg.SS, (sp + 4 * (7 - k)) & cpu.spMask);
   for (let k = 0; k < 8; k++) if (k !== 4) r[k] = vals[k];

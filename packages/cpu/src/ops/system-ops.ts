@@ -8,7 +8,7 @@ import type { Insn } from "../insn.js";
 import { Ar, Cr0, Cr4, ExitReason, Flag, Msr, Seg, Vec } from "../constants.js";
 import {
   callFar as sysCallFar, checkIoPermission, descAr, descLimit, iret as sysIret, jmpFar as sysJmpFar,
-  lastDescriptor, loadSegment, readDescriptor, retFar as sysRetFar, descBase,
+  lastDescriptor, readDescriptor, retFar as sysRetFar, descBase,
 } from "../system.js";
 
 /** #GP(0) unless CPL 0 (privileged instructions; also in virtual-8086 mode). */
@@ -607,4 +607,3 @@ export function sysexit(cpu: Cpu): void {
   cpu.updateMode();
 }
 
-void loadSegment;
