@@ -14,5 +14,8 @@ export default defineConfig({
     // Only TypeScript sources: `tsc -b` also emits compiled tests into dist/.
     include: ["src/**/*.test.ts"],
     testTimeout: 120_000,
+    // In CI each package also writes a JSON report that .ci/run adds up.
+    reporters: process.env.CI ? ["default", "json"] : ["default"],
+    outputFile: { json: ".vitest-report.json" },
   },
 });
