@@ -409,6 +409,24 @@ export class Cpu {
 
   /** Evaluate condition code cc (0..15, as in Jcc/SETcc/CMOVcc). */
   cond(cc: number): boolean {
+    // Fast path: the flags still describe a 32-bit CMP/SUB, so compare its operands directly.
+    if (this.lazy === STATUS_FLAGS && this.lfOp === LazyOp.SUB && this.lfMask === -1) {
+      const a = this.lfA;
+      const b = this.lfB;
+      switch (cc) {
+        case 2: return (a ^ B) < (b ^ B);
+        case 3: return (a ^ B) >= (b ^ B);
+        case 4: return a === b;
+        case 5: return a !== b;
+        case 6: return (a ^ B) <= (b ^ B);
+        case 7: return (a ^ B) > (b ^ B);
+        case 12: return a < b;
+        case 13: return a >= b;
+        case 14: return a <= b;
+        case 15: return a > b;
+        default: break;
+      }
+    }
     let r: boolean;
     switch (cc >> 1) {
       case 0: r = this.getOF(); break;

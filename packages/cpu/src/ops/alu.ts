@@ -597,12 +597,21 @@ export function imul16_GEI(cpu: Cpu, i: Insn): void {
   cpu.r16[i.reg] = p & 0xffff;
   mulFlags(cpu, p !== (p << 16) >> 16, p & 0xffff, 0xffff, S16);
 }
+/**
+ * Truncating signed 32x32 multiply: the low half from Math.imul; overflow from the double
+ * product (inexact beyond 2^53, but then far outside the int32 range anyway).
+ */
+function imulTrunc32(cpu: Cpu, a: number, b: number): number {
+  const lo = Math.imul(a, b);
+  const p = a * b;
+  mulFlags(cpu, p > 2147483647 || p < -2147483648, lo, -1, S32);
+  return lo;
+}
+
 /** IMUL r32, r/m32, imm. */
 export function imul32_GEI(cpu: Cpu, i: Insn): void {
   const v = i.mem !== 0 ? cpu.rd32(i.seg, cpu.ea(i)) : cpu.regs[i.rm];
-  imul32(cpu, v, i.imm);
-  cpu.regs[i.reg] = cpu.mulLo;
-  mulFlags(cpu, cpu.mulHi !== cpu.mulLo >> 31, cpu.mulLo, -1, S32);
+  cpu.regs[i.reg] = imulTrunc32(cpu, v, i.imm);
 }
 /** IMUL r16, r/m16. */
 export function imul16_GE(cpu: Cpu, i: Insn): void {
@@ -614,9 +623,7 @@ export function imul16_GE(cpu: Cpu, i: Insn): void {
 /** IMUL r32, r/m32. */
 export function imul32_GE(cpu: Cpu, i: Insn): void {
   const v = i.mem !== 0 ? cpu.rd32(i.seg, cpu.ea(i)) : cpu.regs[i.rm];
-  imul32(cpu, v, cpu.regs[i.reg]);
-  cpu.regs[i.reg] = cpu.mulLo;
-  mulFlags(cpu, cpu.mulHi !== cpu.mulLo >> 31, cpu.mulLo, -1, S32);
+  cpu.regs[i.reg] = imulTrunc32(cpu, v, cpu.regs[i.reg]);
 }
 
 // =======================================================================================
