@@ -1,0 +1,4 @@
+/** 16550A UART. */
+export * from "./registers.js";
+export * from "./state.js";
+export * from "./uart.js";
