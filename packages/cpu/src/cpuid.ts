@@ -21,7 +21,7 @@ export function fourCC(s: string): number {
 
 /** Features of the default P6 model: PAE/PGE/PSE, SEP, CMOV, CX8 (FPU is added with the x87 unit). */
 export const DEFAULT_FEATURES_EDX =
-  CpuidEdx.VME | CpuidEdx.DE | CpuidEdx.PSE | CpuidEdx.TSC | CpuidEdx.MSR |
+  CpuidEdx.DE | CpuidEdx.PSE | CpuidEdx.TSC | CpuidEdx.MSR |
   CpuidEdx.PAE | CpuidEdx.CX8 | CpuidEdx.SEP | CpuidEdx.PGE | CpuidEdx.CMOV | CpuidEdx.PAT;
 
 /** The default CPUID: GenuineIntel, family 6 model 8 stepping 3, leaves 0, 1, 0x80000000-4. */

@@ -8,6 +8,7 @@ import { GUEST_FAULT } from "./cpu.js";
 import { Seg } from "./constants.js";
 import { Block, Insn, NO_REG, type Handler } from "./insn.js";
 import * as A from "./ops/alu.js";
+import { fastAlu32 } from "./ops/alu-fast.js";
 import * as M from "./ops/mov.js";
 import * as C from "./ops/control.js";
 import * as S from "./ops/string.js";
@@ -326,19 +327,22 @@ function decodeOpcode(d: Decoder, cpu: Cpu, i: Insn, b: number): boolean {
     switch (b & 7) {
       case 0: modrm(d, i, 1); rm(i, A.alu8_EG_r, A.alu8_EG_m); return false;
       case 1:
-        if (o32 !== 0) { modrm(d, i, 4); rm(i, A.alu32_EG_r, A.alu32_EG_m); }
+        if (o32 !== 0) { modrm(d, i, 4); rm(i, fastAlu32(i.op, "EG_r") ?? A.alu32_EG_r, A.alu32_EG_m); }
         else { modrm(d, i, 2); rm(i, A.alu16_EG_r, A.alu16_EG_m); }
         return false;
       case 2: modrm(d, i, 1); rm(i, A.alu8_GE_r, A.alu8_GE_m); return false;
       case 3:
-        if (o32 !== 0) { modrm(d, i, 4); rm(i, A.alu32_GE_r, A.alu32_GE_m); }
+        if (o32 !== 0) {
+          modrm(d, i, 4);
+          rm(i, fastAlu32(i.op, "GE_r") ?? A.alu32_GE_r, fastAlu32(i.op, "GE_m") ?? A.alu32_GE_m);
+        }
         else { modrm(d, i, 2); rm(i, A.alu16_GE_r, A.alu16_GE_m); }
         return false;
       case 4: i.rm = 0; i.imm = d.byte(); i.fn = A.alu8_EI_r; return false;
       default:
         i.rm = 0;
         i.imm = d.iv();
-        i.fn = osz(d, A.alu16_EI_r, A.alu32_EI_r);
+        i.fn = o32 !== 0 ? fastAlu32(i.op, "EI_r") ?? A.alu32_EI_r : A.alu16_EI_r;
         return false;
     }
   }
@@ -429,14 +433,14 @@ function decodeOpcode(d: Decoder, cpu: Cpu, i: Insn, b: number): boolean {
       modrm(d, i, o32 !== 0 ? 4 : 2);
       i.op = d.regField;
       i.imm = d.iv();
-      if (o32 !== 0) rm(i, A.alu32_EI_r, A.alu32_EI_m);
+      if (o32 !== 0) rm(i, fastAlu32(i.op, "EI_r") ?? A.alu32_EI_r, A.alu32_EI_m);
       else rm(i, A.alu16_EI_r, A.alu16_EI_m);
       return false;
     case 0x83:
       modrm(d, i, o32 !== 0 ? 4 : 2);
       i.op = d.regField;
       i.imm = o32 !== 0 ? d.s8() : d.s8() & 0xffff;
-      if (o32 !== 0) rm(i, A.alu32_EI_r, A.alu32_EI_m);
+      if (o32 !== 0) rm(i, fastAlu32(i.op, "EI_r") ?? A.alu32_EI_r, A.alu32_EI_m);
       else rm(i, A.alu16_EI_r, A.alu16_EI_m);
       return false;
     case 0x84: modrm(d, i, 1); i.op = 4; rm(i, A.test8_EG_r, A.test8_EG_m); return false;
