@@ -5,6 +5,7 @@ import { Block, type Insn } from "./insn.js";
 import { decodeBlock, type Decoder, createDecoder } from "./decoder.js";
 import { defaultCpuid, type CpuidFunction } from "./cpuid.js";
 import * as sys from "./system.js";
+import { Fpu } from "./fpu/fpu.js";
 
 /** Bias that turns an unsigned 32-bit comparison into a signed one: (a ^ B) < (b ^ B). */
 const B = 0x80000000 | 0;
@@ -91,6 +92,8 @@ export class Cpu {
   readonly r8 = new Uint8Array(this.regs.buffer);
   /** Instruction pointer (offset in CS). */
   eip = 0;
+  /** The x87 floating-point unit. */
+  readonly fpu = new Fpu();
 
   // ---- EFLAGS: `flags` holds every bit; the six status flags in `lazy` are stale and
   // are computed from the lazy record.
@@ -322,6 +325,7 @@ export class Cpu {
     this.mmioLogLen = 0;
     this.repRestart = 0;
     this.delivering = -1;
+    this.fpu.reset();
     this.syncPaging();
     this.space.flushAll();
     this.updateMode();

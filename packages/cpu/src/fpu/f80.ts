@@ -136,9 +136,15 @@ function isNaNCls(c: number): boolean {
   return c === Cls.QNAN || c === Cls.SNAN;
 }
 
-/** Unpack a finite non-zero value into operand A (normalising denormals). */
-function unpackA(se: number, hi: number, lo: number): void {
-  aS = se >>> 15;
+/** Unpacked value from `unpackT`. */
+let tS = 0;
+let tE = 0;
+let tH = 0;
+let tL = 0;
+
+/** Unpack a finite non-zero value into tS/tE/tH/tL (normalising denormals). */
+function unpackT(se: number, hi: number, lo: number): void {
+  tS = se >>> 15;
   let e = se & 0x7fff;
   if (e === 0) e = 1;
   if ((hi & J_BIT) === 0) {
@@ -154,18 +160,27 @@ function unpackA(se: number, hi: number, lo: number): void {
       e -= 32 + n;
     }
   }
-  aE = e;
-  aH = hi | 0;
-  aL = lo | 0;
+  tE = e;
+  tH = hi | 0;
+  tL = lo | 0;
+}
+
+/** Unpack a finite non-zero value into operand A. */
+function unpackA(se: number, hi: number, lo: number): void {
+  unpackT(se, hi, lo);
+  aS = tS;
+  aE = tE;
+  aH = tH;
+  aL = tL;
 }
 
 /** Unpack a finite non-zero value into operand B. */
 function unpackB(se: number, hi: number, lo: number): void {
-  unpackA(se, hi, lo);
-  bS = aS;
-  bE = aE;
-  bH = aH;
-  bL = aL;
+  unpackT(se, hi, lo);
+  bS = tS;
+  bE = tE;
+  bH = tH;
+  bL = tL;
 }
 
 /** Write a value to `res`. */
@@ -238,7 +253,7 @@ function roundPack(prec: number, rc: number, emin: number, emax: number, wrap: n
   normalizeLeft();
   res.c1 = 0;
   res.tiny = 0;
-  if (uE < emin) {
+  if (uE < emin && tinyAfterRounding(prec, rc, emin)) {
     res.tiny = 1;
     if (wrap !== 0 && (masks & Ex.UE) === 0) {
       flags |= Ex.UE;
@@ -248,6 +263,12 @@ function roundPack(prec: number, rc: number, emin: number, emax: number, wrap: n
       shiftRightSticky(emin - uE);
       uE = emin;
     }
+  }
+  if (uE < emin) {
+    // Not tiny after rounding (it rounds up to the smallest normal): still denormalise to
+    // round at the right position.
+    shiftRightSticky(emin - uE);
+    uE = emin;
   }
   // Remainder classification: 0 exact, 1 below half, 2 half, 3 above half.
   let rem: number;
@@ -328,6 +349,42 @@ function roundPack(prec: number, rc: number, emin: number, emax: number, wrap: n
   rsH = uH;
   rsL = uL;
   return flags;
+}
+
+/**
+ * Tininess is detected after rounding (as the x87 does): the normalised working value
+ * (exponent below emin) is tiny unless rounding it to `prec` bits with an unbounded
+ * exponent carries it up to 2^emin.
+ */
+function tinyAfterRounding(prec: number, rc: number, emin: number): boolean {
+  if (uE !== emin - 1) return true;
+  // All ones in the kept bits?
+  let kept: boolean;
+  let rem: number;
+  let lsb = 1;
+  if (prec === 64) {
+    kept = uH === -1 && uL === -1;
+    rem = uX === 0 ? 0 : uX === UB ? 2 : ult(uX, UB) ? 1 : 3;
+  } else if (prec === 53) {
+    kept = uH === -1 && (uL | 0x7ff) === -1;
+    const r = uL & 0x7ff;
+    rem = r === 0 && uX === 0 ? 0 : r < 0x400 ? 1 : r === 0x400 && uX === 0 ? 2 : 3;
+  } else {
+    kept = (uH | 0xff) === -1;
+    const r = uH & 0xff;
+    const rest = uL | uX;
+    rem = r === 0 && rest === 0 ? 0 : r < 0x80 ? 1 : r === 0x80 && rest === 0 ? 2 : 3;
+  }
+  if (!kept || rem === 0) return true;
+  let up: boolean;
+  switch (rc) {
+    case Rc.NEAREST: up = rem === 3 || (rem === 2 && lsb !== 0); break;
+    case Rc.DOWN: up = uS !== 0; break;
+    case Rc.UP: up = uS === 0; break;
+    default: up = false; break;
+  }
+  lsb = 0;
+  return !up;
 }
 
 /** Rounded value from the last `roundPack`: exponent (0 = denormal/zero), significand. */
@@ -754,7 +811,7 @@ export function compare(sa: number, ha: number, la: number, sb: number, hb: numb
 // Conversions
 // =====================================================================================
 
-/** Load a binary32 value (bit pattern) as extended into `res`; returns IE (SNaN) / DE. */
+/** Load a binary32 value (bit pattern) as extended into `res` (SNaNs stay signalling); returns IE (SNaN) / DE. */
 export function fromF32(bits: number): number {
   const s = bits >>> 31;
   const e = (bits >>> 23) & 0xff;
@@ -765,12 +822,9 @@ export function fromF32(bits: number): number {
       put((s << 15) | EXP_MAX, J_BIT, 0);
       return 0;
     }
+    // An SNaN stays signalling here (IE reported): the consumer decides how to quiet it.
     put((s << 15) | EXP_MAX, J_BIT | (f << 8), 0);
-    if ((f & 0x400000) === 0) {
-      res.hi |= QUIET_BIT;
-      return Ex.IE;
-    }
-    return 0;
+    return (f & 0x400000) === 0 ? Ex.IE : 0;
   }
   if (e === 0) {
     if (f === 0) {
@@ -800,11 +854,7 @@ export function fromF64(hi: number, lo: number): number {
       return 0;
     }
     put((s << 15) | EXP_MAX, J_BIT | mh, ml);
-    if ((fh & 0x80000) === 0) {
-      res.hi |= QUIET_BIT;
-      return Ex.IE;
-    }
-    return 0;
+    return (fh & 0x80000) === 0 ? Ex.IE : 0;
   }
   if (e === 0) {
     if ((fh | lo) === 0) {
@@ -862,11 +912,8 @@ export function toFloat(sa: number, ha: number, la: number, bits: number, rc: nu
     default:
       break;
   }
+  // A denormal source is not a denormal-operand exception for a store.
   let flags = 0;
-  if (ca === Cls.DENORMAL) {
-    flags |= Ex.DE;
-    if ((masks & Ex.DE) === 0) return flags;
-  }
   unpackA(sa, ha, la);
   uS = s;
   uE = aE;
@@ -929,9 +976,8 @@ export function toInt(sa: number, ha: number, la: number, bits: number, rc: numb
     return 0;
   }
   if (ca !== Cls.NORMAL && ca !== Cls.DENORMAL) return intIndefinite(bits);
-  let flags = ca === Cls.DENORMAL ? Ex.DE : 0;
   const neg = (sa & 0x8000) !== 0;
-  flags |= roundToIntegerMagnitude(sa, ha, la, rc);
+  const flags = roundToIntegerMagnitude(sa, ha, la, rc);
   if (rsE < 0) return intIndefinite(bits);
   // Magnitude in rsH:rsL; check the range.
   const mh = rsH >>> 0;
@@ -1084,4 +1130,219 @@ export function unpack(se: number, hi: number, lo: number): void {
   unpacked.e = aE;
   unpacked.hi = aH;
   unpacked.lo = aL;
+}
+
+// =====================================================================================
+// FSCALE, FXTRACT, FPREM/FPREM1 (slower paths)
+// =====================================================================================
+
+/** FSCALE: a · 2^trunc(b), rounded to 64 bits. Result in `res`. */
+export function scale(sa: number, ha: number, la: number, sb: number, hb: number, lb: number, rc: number, masks: number): number {
+  const ca = classify(sa, ha, la);
+  const cb = classify(sb, hb, lb);
+  res.c1 = 0;
+  if (ca === Cls.UNSUPPORTED || cb === Cls.UNSUPPORTED) {
+    putIndefinite();
+    return Ex.IE;
+  }
+  if (isNaNCls(ca) || isNaNCls(cb)) return propagateNaN(ca, sa, ha, la, cb, sb, hb, lb);
+  let flags = ca === Cls.DENORMAL || cb === Cls.DENORMAL ? Ex.DE : 0;
+  const negB = (sb & 0x8000) !== 0;
+  if (cb === Cls.INF) {
+    if ((ca === Cls.ZERO && !negB) || (ca === Cls.INF && negB)) {
+      putIndefinite();
+      return Ex.IE;
+    }
+    if (ca === Cls.ZERO || ca === Cls.INF) put(sa, ha, la);
+    else if (negB) put(sa & 0x8000, 0, 0);
+    else put((sa & 0x8000) | EXP_MAX, J_BIT, 0);
+    return flags;
+  }
+  if (ca === Cls.ZERO || ca === Cls.INF) {
+    put(sa, ha, la);
+    return flags;
+  }
+  if ((flags & Ex.DE) !== 0 && (masks & Ex.DE) === 0) return flags;
+  // n = trunc(b), clamped well beyond the exponent range.
+  let n = 0;
+  if (cb !== Cls.ZERO) {
+    unpackB(sb, hb, lb);
+    const k = bE - BIAS; // b = 1.xxx · 2^k
+    if (k >= 0) n = k > 20 ? 1 << 20 : Math.floor((bH >>> 0) / 2 ** (31 - k));
+    if (negB) n = -n;
+  }
+  unpackA(sa, ha, la);
+  return flags | roundExtended(aS, aE + n, aH, aL, 0, 64, rc, masks);
+}
+
+/** Exponent result of the last `extract` (the significand is in `res`). */
+export const extracted = { se: 0, hi: 0, lo: 0 };
+
+/**
+ * FXTRACT of a: significand into `res`, exponent into `extracted`. Returns flags
+ * (ZE for a zero operand, IE for SNaN/unsupported, DE for a denormal).
+ */
+export function extract(sa: number, ha: number, la: number): number {
+  const ca = classify(sa, ha, la);
+  res.c1 = 0;
+  switch (ca) {
+    case Cls.UNSUPPORTED:
+      putIndefinite();
+      extracted.se = INDEF_SE; extracted.hi = INDEF_HI; extracted.lo = 0;
+      return Ex.IE;
+    case Cls.QNAN:
+    case Cls.SNAN: {
+      const f = quietNaN(ca, sa, ha, la);
+      extracted.se = res.se; extracted.hi = res.hi; extracted.lo = res.lo;
+      return f;
+    }
+    case Cls.ZERO:
+      put(sa, 0, 0);
+      extracted.se = 0x8000 | EXP_MAX; extracted.hi = J_BIT; extracted.lo = 0;
+      return Ex.ZE;
+    case Cls.INF:
+      put(sa, ha, la);
+      extracted.se = EXP_MAX; extracted.hi = J_BIT; extracted.lo = 0;
+      return 0;
+    default: {
+      unpackA(sa, ha, la);
+      const s = sa & 0x8000;
+      const h = aH;
+      const l = aL;
+      fromInt32(aE - BIAS);
+      extracted.se = res.se; extracted.hi = res.hi; extracted.lo = res.lo;
+      put(s | BIAS, h, l);
+      return ca === Cls.DENORMAL ? Ex.DE : 0;
+    }
+  }
+}
+
+/** Quotient bits and completion of the last `partialRemainder`. */
+export const remInfo = { q: 0, incomplete: 0 };
+
+/** Significand of an unpacked operand A as a BigInt. */
+function bigA(): bigint {
+  return (BigInt(aH >>> 0) << 32n) | BigInt(aL >>> 0);
+}
+
+/**
+ * FPREM (ieee = false: truncated quotient) / FPREM1 (ieee: round-to-nearest quotient) of
+ * a by b. The remainder is exact; for exponent differences of 64 or more a partial
+ * remainder is produced (C2 = 1) as the 387 does, reducing by 32..63 bits.
+ */
+export function partialRemainder(sa: number, ha: number, la: number, sb: number, hb: number, lb: number, ieee: boolean, masks: number): number {
+  const ca = classify(sa, ha, la);
+  const cb = classify(sb, hb, lb);
+  res.c1 = 0;
+  remInfo.q = 0;
+  remInfo.incomplete = 0;
+  if (ca === Cls.UNSUPPORTED || cb === Cls.UNSUPPORTED) {
+    putIndefinite();
+    return Ex.IE;
+  }
+  if (isNaNCls(ca) || isNaNCls(cb)) return propagateNaN(ca, sa, ha, la, cb, sb, hb, lb);
+  if (ca === Cls.INF || cb === Cls.ZERO) {
+    putIndefinite();
+    return Ex.IE;
+  }
+  const flags = ca === Cls.DENORMAL || cb === Cls.DENORMAL ? Ex.DE : 0;
+  if ((flags & Ex.DE) !== 0 && (masks & Ex.DE) === 0) return flags;
+  if (ca === Cls.ZERO || cb === Cls.INF) {
+    put(sa, ha, la);
+    return flags;
+  }
+  unpackB(sb, hb, lb);
+  unpackA(sa, ha, la);
+  const mb = (BigInt(bH >>> 0) << 32n) | BigInt(bL >>> 0);
+  const ma = bigA();
+  const sign = sa >>> 15;
+  let d = aE - bE;
+  if (d >= 64) {
+    // Partial: reduce a by b·2^(d − n) with n in 32..63 (as the hardware does).
+    const n = 32 + ((d - 32) & 31);
+    const shift = d - n;
+    const q = (ma << BigInt(n)) / mb;
+    const r = (ma << BigInt(n)) - q * mb;
+    remInfo.incomplete = 1;
+    return flags | bigToExtended(sign, r, bE + shift - 63 - BIAS);
+  }
+  let q: bigint;
+  let r: bigint;
+  let flip = 0;
+  if (d < 0) {
+    q = 0n;
+    r = ma;
+    // r has exponent aE; express it at b's scale for the comparison below.
+    if (ieee && d === -1) {
+      // |a| in [|b|/2, |b|): round-to-nearest quotient may be 1.
+      const twoR = ma; // 2·|a| at scale 2^(aE+1) = b's scale
+      if (twoR > mb) {
+        q = 1n;
+        r = mb * 2n - ma; // |b| − |a| at a's scale
+        flip = 1;
+      } else if (twoR === mb) {
+        // tie: quotient 0 (even), remainder a
+      }
+    }
+    remInfo.q = Number(q);
+    d = 0;
+    return flags | bigToExtended(sign ^ flip, r, aE - 63 - BIAS);
+  }
+  q = (ma << BigInt(d)) / mb;
+  r = (ma << BigInt(d)) - q * mb;
+  if (ieee) {
+    const twoR = r * 2n;
+    if (twoR > mb || (twoR === mb && (q & 1n) === 1n)) {
+      q += 1n;
+      r = mb - r;
+      flip = 1;
+    }
+  }
+  remInfo.q = Number(q & 7n);
+  return flags | bigToExtended(sign ^ flip, r, bE - 63 - BIAS);
+}
+
+/**
+ * Put sign · m · 2^e (m a non-negative BigInt) into `res`, exact or rounded to 64 bits
+ * (nearest). Zero keeps the sign.
+ */
+function bigToExtended(sign: number, m: bigint, e: number): number {
+  if (m === 0n) {
+    put(sign << 15, 0, 0);
+    return 0;
+  }
+  return bigRound(sign, m, e, 64, Rc.NEAREST, 0x3f);
+}
+
+/**
+ * Round sign · m · 2^e (m > 0, a BigInt) to `prec` bits in mode rc into `res`.
+ * Used by the slow paths (remainders, BCD, transcendental functions).
+ */
+export function bigRound(sign: number, m: bigint, e: number, prec: number, rc: number, masks: number): number {
+  const bits = m.toString(2).length;
+  let w: bigint;
+  let sticky = 0;
+  if (bits > 96) {
+    const sh = BigInt(bits - 96);
+    w = m >> sh;
+    if (w << sh !== m) sticky = 1;
+  } else w = m << BigInt(96 - bits);
+  uS = sign;
+  uH = Number((w >> 64n) & 0xffffffffn) | 0;
+  uL = Number((w >> 32n) & 0xffffffffn) | 0;
+  uX = Number(w & 0xffffffffn) | sticky;
+  // value = (w / 2^95) · 2^(bits − 1 + e)
+  uE = bits - 1 + e + BIAS;
+  return roundToReg(prec, rc, masks);
+}
+
+/** Significand (BigInt), exponent and sign of a finite value: value = m · 2^e. */
+export const bigParts = { m: 0n, e: 0, s: 0 };
+
+/** Split a finite non-zero extended value into `bigParts`. */
+export function toBigParts(se: number, hi: number, lo: number): void {
+  unpackA(se, hi, lo);
+  bigParts.m = bigA();
+  bigParts.e = aE - BIAS - 63;
+  bigParts.s = aS;
 }
