@@ -32,35 +32,26 @@ export interface InterruptController {
 
 /**
  * An input pin of a receiver, implemented with a callback taking the pin number: lets
- * a controller hand out one preallocated {@link IrqLine} per pin.
+ * a controller hand out one preallocated {@link IrqLine} per pin. Every call is
+ * forwarded (the receiver keeps the pin's level and ignores repeats), so a receiver
+ * restored from a snapshot never disagrees with a cached level here.
  */
 export class IrqPin implements IrqLine {
-  private level = false;
-
   constructor(
     private readonly sink: (pin: number, level: boolean) => void,
     /** The receiver's pin number. */
     readonly pin: number,
   ) {}
 
-  /** {@link IrqLine.setLevel}; forwards only changes. */
+  /** {@link IrqLine.setLevel}. */
   setLevel(level: boolean): void {
-    if (level === this.level) return;
-    this.level = level;
     this.sink(this.pin, level);
   }
 
   /** {@link IrqLine.pulse}. */
   pulse(): void {
-    if (this.level) this.sink(this.pin, false);
     this.sink(this.pin, true);
     this.sink(this.pin, false);
-    this.level = false;
-  }
-
-  /** Current level as last driven. */
-  get asserted(): boolean {
-    return this.level;
   }
 }
 
