@@ -60,7 +60,6 @@ export function buildDsdtAml(p: DsdtParams): Uint8Array {
     "PCI0",
     name("_HID", eisaId("PNP0A03")),
     name("_UID", integer(0)),
-    name("_ADR", integer(0)),
     name("_BBN", integer(0)),
     name("_CRS", resourceTemplate(
       wordBusNumber(0x00, 0xff),
