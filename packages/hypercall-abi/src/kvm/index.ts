@@ -1,0 +1,3 @@
+/** KVM paravirtual ABI. */
+export * from "./abi.js";
+export * from "./pvclock.js";
