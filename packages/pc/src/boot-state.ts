@@ -144,7 +144,9 @@ export function applyBootState(cpu: BootableCpu, state: BootCpuState): void {
   if (state.idtr !== null) cpu.setIdtr(state.idtr.base, state.idtr.limit);
   cpu.setCr0(state.cr0);
   const s = state.segments;
-  const load = (seg: number, v: SegmentState): void => void cpu.setSegment(seg, v.selector, v.base, v.limit, v.ar);
+  const load = (seg: number, v: SegmentState): void => {
+    cpu.setSegment(seg, v.selector, v.base, v.limit, v.ar);
+  };
   load(Seg.CS, s.cs);
   load(Seg.SS, s.ss);
   load(Seg.DS, s.ds);

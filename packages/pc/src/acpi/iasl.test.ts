@@ -16,7 +16,9 @@ if (!haveIasl) console.log("skipping the iasl cross-check: iasl not installed (D
 
 describe.skipIf(!haveIasl)("ACPI tables under iasl", () => {
   const dir = mkdtempSync(join(tmpdir(), "virtkit-acpi-"));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
   const tables = buildAcpiTables({ pm1aEvt: 0x600, pm1aCnt: 0x604, pmTmr: 0x608, gpe0: 0x620, cpus: 4 });
 
   for (const sig of ["DSDT", "FACP", "APIC", "HPET", "RSDT", "XSDT", "FACS"]) {

@@ -99,7 +99,9 @@ export function encodeRsdp(revision: 0 | 2, rsdt: number, xsdt = 0): Uint8Array 
 export function encodeRsdt(entries: readonly number[]): Uint8Array {
   const t = new Uint8Array(SDT_HEADER_SIZE + 4 * entries.length);
   const dv = new DataView(t.buffer);
-  entries.forEach((a, i) => dv.setUint32(SDT_HEADER_SIZE + 4 * i, a, true));
+  entries.forEach((a, i) => {
+    dv.setUint32(SDT_HEADER_SIZE + 4 * i, a, true);
+  });
   return finishTable(t, "RSDT", 1);
 }
 
@@ -107,7 +109,9 @@ export function encodeRsdt(entries: readonly number[]): Uint8Array {
 export function encodeXsdt(entries: readonly number[]): Uint8Array {
   const t = new Uint8Array(SDT_HEADER_SIZE + 8 * entries.length);
   const dv = new DataView(t.buffer);
-  entries.forEach((a, i) => dv.setBigUint64(SDT_HEADER_SIZE + 8 * i, BigInt(a), true));
+  entries.forEach((a, i) => {
+    dv.setBigUint64(SDT_HEADER_SIZE + 8 * i, BigInt(a), true);
+  });
   return finishTable(t, "XSDT", 1);
 }
 
