@@ -4,3 +4,10 @@
  * `@virtkit/devices/testing`.
  */
 export * from "./api/index.js";
+export * from "./uart/index.js";
+export * from "./pic/index.js";
+export * from "./pit/index.js";
+export * from "./rtc/index.js";
+export * from "./i8042/index.js";
+export * from "./acpi-pm/index.js";
+export * from "./debug-ports/index.js";
