@@ -13,11 +13,16 @@ for tool in gcc nasm ld; do
   command -v "$tool" >/dev/null || { echo "build.sh: $tool not found" >&2; exit 1; }
 done
 
-CFLAGS=(-m32 -march=i686 -ffreestanding -fno-pie -no-pie -nostdlib -static -O2
+BASE_CFLAGS=(-m32 -march=i686 -ffreestanding -fno-pie -no-pie -nostdlib -static -O2
   -fno-stack-protector -fno-asynchronous-unwind-tables -fno-unwind-tables
-  -mgeneral-regs-only -mno-80387 -fno-delete-null-pointer-checks -fno-builtin
+  -fno-delete-null-pointer-checks -fno-builtin
   -fno-tree-loop-distribute-patterns -fcf-protection=none
   -Wall -Wextra -Werror -Wno-array-bounds -std=gnu11 -Icommon)
+# Most guests: no x87, MMX or SSE instructions anywhere.
+CFLAGS=("${BASE_CFLAGS[@]}" -mgeneral-regs-only -mno-80387)
+# The x87 guests may use the FPU (their C code has no float types; the instructions under
+# test are in nasm), but never SSE/MMX.
+X87_CFLAGS=("${BASE_CFLAGS[@]}" -mfpmath=387 -mno-mmx -mno-sse)
 LDFLAGS=(-m elf_i386 -nostdlib -static --build-id=none --no-warn-rwx-segments
   -z max-page-size=0x1000 -z noexecstack -T common/link.ld)
 
@@ -27,16 +32,17 @@ nasm -f elf32 -o "$obj/isr.o" common/isr.asm
 gcc "${CFLAGS[@]}" -c -o "$obj/lib.o" common/lib.c
 common_objs=("$obj/entry.o" "$obj/isr.o" "$obj/lib.o")
 
-# build_guest <name> <source dir> [extra gcc flags...]
-build_guest() {
-  local name="$1" dir="$2"
-  shift 2
+# build_with <cflags array name> <name> <source dir> [extra gcc flags...]
+build_with() {
+  local -n cflags="$1"
+  local name="$2" dir="$3"
+  shift 3
   local objs=()
   local src
   for src in "$dir"/*.c; do
     [ -e "$src" ] || continue
     local o="$obj/$name-$(basename "$src" .c).o"
-    gcc "${CFLAGS[@]}" "$@" -c -o "$o" "$src"
+    gcc "${cflags[@]}" "$@" -c -o "$o" "$src"
     objs+=("$o")
   done
   for src in "$dir"/*.asm; do
@@ -48,6 +54,8 @@ build_guest() {
   ld "${LDFLAGS[@]}" -o "$out/$name.elf" "${common_objs[@]}" "${objs[@]}"
   echo "built bin/$name.elf"
 }
+build_guest() { build_with CFLAGS "$@"; }
+build_x87_guest() { build_with X87_CFLAGS "$@"; }
 
 build_guest hello hello
 build_guest pmode pmode
@@ -57,3 +65,4 @@ build_guest ring3 ring3
 build_guest v86 v86
 build_guest bench-int bench-int -DBENCH_QUICK=0
 build_guest bench-int-quick bench-int -DBENCH_QUICK=1
+build_x87_guest x87-basic x87-basic
