@@ -66,3 +66,4 @@ build_guest v86 v86
 build_guest bench-int bench-int -DBENCH_QUICK=0
 build_guest bench-int-quick bench-int -DBENCH_QUICK=1
 build_x87_guest x87-basic x87-basic
+build_x87_guest x87-rounding x87-rounding
