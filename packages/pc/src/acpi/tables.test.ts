@@ -59,6 +59,7 @@ describe("buildAcpiTables", () => {
     expect(f.getUint32(36, true)).toBe(addr("FACS"));
     expect(f.getUint32(40, true)).toBe(addr("DSDT"));
     expect(Number(f.getBigUint64(140, true))).toBe(addr("DSDT"));
+    expect(f.getBigUint64(132, true)).toBe(0n); // X_FIRMWARE_CTRL must be 0 when FIRMWARE_CTRL is set
   });
 
   it("describes the PM blocks, SCI and reset register in the FADT", () => {

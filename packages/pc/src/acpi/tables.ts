@@ -225,7 +225,8 @@ export function encodeFadt(p: FadtParams): Uint8Array {
     putGas(dv, 116, ioGas(reset.port, 8));
     t[128] = reset.value;
   }
-  dv.setBigUint64(132, BigInt(p.facs), true);
+  // X_FIRMWARE_CTRL stays 0: the spec wants it zero when FIRMWARE_CTRL is set (Linux would
+  // otherwise install the FACS twice).
   dv.setBigUint64(140, BigInt(p.dsdt), true);
   putGas(dv, 148, ioGas(p.pm1aEvt, 32));
   putGas(dv, 172, ioGas(p.pm1aCnt, 16));
