@@ -11,3 +11,4 @@ export * from "./rtc/index.js";
 export * from "./i8042/index.js";
 export * from "./acpi-pm/index.js";
 export * from "./debug-ports/index.js";
+export * from "./lapic/index.js";
