@@ -1,0 +1,198 @@
+/**
+ * The virtkit half of a lockstep run: the machine (RAM + CPU loaded by the multiboot loader),
+ * stepping one instruction with QEMU's results for the non-deterministic ones, syncing the
+ * flags the SDM leaves undefined, and a short history for reports.
+ */
+import { Cpu, ExitReason, Flag } from "@virtkit/cpu";
+import { PhysicalMemory } from "@virtkit/mmu";
+import { loadMultiboot } from "@virtkit/runner";
+import { classify, fetchInsn, InsnInfo, Nondet } from "./insn-info.js";
+import { ArchState, captureVirtkit } from "./state.js";
+
+/** One executed instruction kept for the report. */
+export interface HistoryEntry {
+  cs: number;
+  eip: number;
+  pc: number;
+  code32: boolean;
+  bytes: Uint8Array;
+}
+
+/** What one virtkit step did besides changing registers. */
+export const StepEvent = { None: 0, DebugExit: 1, Halted: 2, TripleFault: 3, HostError: 4 } as const;
+
+export class VirtkitSide {
+  readonly mem: PhysicalMemory;
+  readonly cpu: Cpu;
+  readonly entry: number;
+  /** Facts about the instruction at the current CS:EIP (refresh with `peek`). */
+  readonly insn = new InsnInfo();
+  /** Debug console output (port 0xE9). */
+  output = "";
+  onOutput: ((s: string) => void) | null = null;
+  /** isa-debug-exit value written, or -1. */
+  exitValue = -1;
+  /** Instructions retired by lockstep steps. */
+  count = 0;
+  /** Instructions whose undefined flags/registers were taken from QEMU. */
+  undefSyncs = 0;
+  /** Non-deterministic results taken from QEMU. */
+  nondetSyncs = 0;
+  private readonly hist: HistoryEntry[] = [];
+  private histPos = 0;
+  private readonly scratch = new ArchState();
+
+  constructor(image: Uint8Array, memMiB: number, historySize = 12) {
+    const ramSize = memMiB << 20;
+    this.mem = new PhysicalMemory({ ramSize });
+    this.mem.mapRam(0, ramSize);
+    this.cpu = new Cpu(this.mem);
+    this.entry = loadMultiboot(image, this.mem, this.cpu).entry;
+    for (let k = 0; k < historySize; k++) this.hist.push({ cs: 0, eip: 0, pc: 0, code32: true, bytes: new Uint8Array(0) });
+  }
+
+  /** Replace guest RAM with QEMU's (from address 0). */
+  loadRam(ram: Uint8Array): void {
+    this.mem.writeBytes(0, ram.subarray(0, Math.min(ram.length, this.mem.ramSize)));
+    this.cpu.flushCodeCache();
+    this.cpu.space.flushAll();
+  }
+
+  /** Decode the instruction at CS:EIP into `insn`. */
+  peek(): InsnInfo {
+    const cpu = this.cpu;
+    fetchInsn(cpu, this.insn);
+    classify(this.insn, cpu.csD !== 0, cpu.regs[1] & 0xff);
+    return this.insn;
+  }
+
+  /** The current state (reused object). */
+  state(): ArchState {
+    return captureVirtkit(this.cpu, this.scratch);
+  }
+
+  /**
+   * Execute the instruction `insn` describes (call `peek` first). `q` is QEMU's state after
+   * it, when known: IN/CPUID/RDTSC/RDMSR/RDPMC results and undefined flags come from there.
+   */
+  step(q: ArchState | null): number {
+    const cpu = this.cpu;
+    const i = this.insn;
+    const h = this.hist[this.histPos];
+    this.histPos = (this.histPos + 1) % this.hist.length;
+    h.cs = cpu.segSel[1];
+    h.eip = cpu.eip;
+    h.pc = (cpu.segBase[1] + cpu.eip) >>> 0;
+    h.code32 = cpu.csD !== 0;
+    h.bytes = i.bytes.slice(0, i.len);
+    const preCs = cpu.segSel[1];
+    const preEip = cpu.eip;
+    this.count++;
+    let ev: number = StepEvent.None;
+    for (let guard = 0; guard < 8; guard++) {
+      const r = cpu.step();
+      if (r === ExitReason.None || r === ExitReason.Budget) break;
+      if (r === ExitReason.IoIn) {
+        const x = cpu.exit;
+        let v = x.size === 4 ? -1 : (1 << (8 * x.size)) - 1;
+        if (q !== null && i.nondet === Nondet.In) {
+          v = x.size === 4 ? q.gpr[0] : q.gpr[0] & ((1 << (8 * x.size)) - 1);
+          this.nondetSyncs++;
+        } else if (x.port === 0xe9) v = 0xe9;
+        cpu.completeIo(v);
+        break;
+      }
+      if (r === ExitReason.IoOut) {
+        const x = cpu.exit;
+        if (x.port === 0xe9) {
+          const s = String.fromCharCode(x.value & 0xff);
+          this.output += s;
+          this.onOutput?.(s);
+        } else if (x.port === 0xf4) {
+          this.exitValue = x.value & 0xff;
+          ev = StepEvent.DebugExit;
+        }
+        break;
+      }
+      if (r === ExitReason.Hlt) {
+        ev = StepEvent.Halted;
+        break;
+      }
+      if (r === ExitReason.TripleFault) {
+        ev = cpu.hostError !== null ? StepEvent.HostError : StepEvent.TripleFault;
+        break;
+      }
+      if (r === ExitReason.Cpuid) {
+        const s = q ?? this.scratch;
+        cpu.completeCpuid(s.gpr[0], s.gpr[3], s.gpr[1], s.gpr[2]);
+        break;
+      }
+      if (r === ExitReason.Rdmsr || r === ExitReason.Wrmsr) {
+        // QEMU raised no fault when it is at the next instruction in the same code segment.
+        const ok = q !== null && q.sel[1] === preCs && ((q.eip - preEip) >>> 0) <= 15 && q.eip !== preEip;
+        if (r === ExitReason.Rdmsr) cpu.completeRdmsr(ok, q?.gpr[0] ?? 0, q?.gpr[2] ?? 0);
+        else cpu.completeWrmsr(ok);
+        break;
+      }
+      // Other exits (MMIO, exception exits) are not enabled; go on.
+    }
+    if (q !== null && q.eip === cpu.eip && q.sel[1] === cpu.segSel[1]) this.syncFromQemu(q);
+    return ev;
+  }
+
+  /** After a normally completed instruction: take QEMU's results for what the SDM leaves open. */
+  private syncFromQemu(q: ArchState): void {
+    const cpu = this.cpu;
+    const i = this.insn;
+    const r = cpu.regs;
+    switch (i.nondet) {
+      case Nondet.Rdtsc:
+      case Nondet.Rdmsr:
+      case Nondet.Rdpmc:
+        r[0] = q.gpr[0];
+        r[2] = q.gpr[2];
+        this.nondetSyncs++;
+        break;
+      case Nondet.Cpuid:
+        r[0] = q.gpr[0];
+        r[1] = q.gpr[1];
+        r[2] = q.gpr[2];
+        r[3] = q.gpr[3];
+        this.nondetSyncs++;
+        break;
+      default:
+        break;
+    }
+    const m = i.undefFlags;
+    if (m !== 0) {
+      const f = cpu.getEflags();
+      if (((f ^ q.eflags) & m) !== 0) {
+        cpu.setEflags((f & ~m) | (q.eflags & m));
+        this.undefSyncs++;
+      }
+      if (i.undefReg >= 0) {
+        const bsf = i.op === 0x1bc || i.op === 0x1bd;
+        if (!bsf || (q.eflags & Flag.ZF) !== 0) {
+          const k = i.undefReg;
+          if (i.opsize === 16) r[k] = (r[k] & ~0xffff) | (q.gpr[k] & 0xffff);
+          else r[k] = q.gpr[k];
+        }
+      }
+    }
+  }
+
+  /** Deliver an external interrupt as QEMU did between two instructions. */
+  deliverExternal(vector: number): void {
+    this.cpu.deliver(vector & 0xff, -1, 0, 1);
+  }
+
+  /** The last executed instructions, oldest first. */
+  history(): HistoryEntry[] {
+    const out: HistoryEntry[] = [];
+    for (let k = 0; k < this.hist.length; k++) {
+      const h = this.hist[(this.histPos + k) % this.hist.length];
+      if (h.bytes.length > 0 || h.pc !== 0) out.push({ ...h });
+    }
+    return out;
+  }
+}
