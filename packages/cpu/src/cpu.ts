@@ -1198,6 +1198,11 @@ export class Cpu {
         if (x.reason !== ExitReason.None) return x.reason;
       } catch (err) {
         if (this.handleThrow(err)) return x.reason;
+        // In step(), a delivered exception ends the step (EIP at the handler).
+        if (this.stepping) {
+          x.reason = ExitReason.Budget;
+          return x.reason;
+        }
       }
     }
   }
@@ -1208,7 +1213,13 @@ export class Cpu {
    */
   step(): number {
     for (let guard = 0; guard < 1 << 30; guard++) {
-      const r = this.run(1);
+      this.stepping = true;
+      let r: number;
+      try {
+        r = this.run(1);
+      } finally {
+        this.stepping = false;
+      }
       if (r === ExitReason.Budget) {
         if (this.repRestart !== 0) continue;
         this.exit.reason = ExitReason.None;
@@ -1307,6 +1318,9 @@ export class Cpu {
     this.deliverOrExit(vec, code, this.pendingTrap);
     return this.exit.reason !== ExitReason.None;
   }
+
+  /** Set while step() runs: an exception delivery ends the step. */
+  private stepping = false;
 
   /** Host-side error that ended the last run (diagnostics), or null. */
   hostError: Error | null = null;
