@@ -12,3 +12,5 @@ export * from "./i8042/index.js";
 export * from "./acpi-pm/index.js";
 export * from "./debug-ports/index.js";
 export * from "./lapic/index.js";
+export * from "./ioapic/index.js";
+export * from "./hpet/index.js";

@@ -36,7 +36,7 @@ export interface RegisterSpec {
   /** Widths the datasheet allows. Other widths must still not throw. */
   readonly widths: readonly RegisterWidth[];
   /** Value read at `widths[0]` right after reset (omit for write-only or volatile registers). */
-  readonly reset?: number;
+  readonly reset?: number | bigint;
   /** Bits of `reset` that are compared (default: all). */
   readonly resetMask?: number;
   /** Plain read/write bits: a write at `widths[0]` reads back through this mask. */
@@ -141,11 +141,12 @@ class Env implements ConformanceEnv {
     return l;
   }
 
-  /** Levels of all lines in name order, as a string for comparisons. */
+  /** Names of the asserted lines in name order (lines are created lazily, so only asserted ones count). */
   levels(): string {
     return [...this.lines.entries()]
       .sort((a, b) => (a[0] < b[0] ? -1 : 1))
-      .map(([n, l]) => `${n}=${l.level ? 1 : 0}`)
+      .filter(([, l]) => l.level)
+      .map(([n]) => n)
       .join(",");
   }
 }
@@ -171,24 +172,34 @@ function badReadValue(v: number, size: AccessSize): boolean {
   return v < 0 || v >= 1 << (8 * size);
 }
 
-/** Read a register at a documented width (8 = two dwords); returns a number (8: low + high·2^32). */
-function readAt(w: WindowSpec, offset: number, width: RegisterWidth): number {
+/** Read a register at a documented width (8 = two dwords, low first). */
+function readAt(w: WindowSpec, offset: number, width: RegisterWidth): bigint {
   if (width === 8) {
-    const lo = rawRead(w, offset, 4) >>> 0;
-    const hi = rawRead(w, offset + 4, 4) >>> 0;
-    return hi * 0x100000000 + lo;
+    const lo = rawRead(w, offset, 4);
+    const hi = rawRead(w, offset + 4, 4);
+    if (badReadValue(lo, 4) || badReadValue(hi, 4)) throw new Error(`read8 halves ${String(lo)}, ${String(hi)} do not fit 4 bytes`);
+    return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
   }
   const v = rawRead(w, offset, width);
-  return width === 4 ? v >>> 0 : v;
+  if (badReadValue(v, width)) throw new Error(`read${width} returned ${String(v)}, which does not fit`);
+  return BigInt(width === 4 ? v >>> 0 : v);
 }
 
-function writeAt(w: WindowSpec, offset: number, width: RegisterWidth, value: number): void {
+function writeAt(w: WindowSpec, offset: number, width: RegisterWidth, value: bigint): void {
   if (width === 8) {
-    rawWrite(w, offset, 4, value % 0x100000000);
-    rawWrite(w, offset + 4, 4, Math.floor(value / 0x100000000));
+    rawWrite(w, offset, 4, Number(value & 0xffffffffn));
+    rawWrite(w, offset + 4, 4, Number((value >> 32n) & 0xffffffffn));
   } else {
-    rawWrite(w, offset, width, value);
+    rawWrite(w, offset, width, Number(value & 0xffffffffn));
   }
+}
+
+function widthMask(width: RegisterWidth): bigint {
+  return (1n << BigInt(8 * width)) - 1n;
+}
+
+function hexBig(n: bigint): string {
+  return `0x${n.toString(16)}`;
 }
 
 /** One random guest access, recorded for error messages. */
@@ -279,11 +290,11 @@ export function checkResetState(spec: ConformanceSpec): string[] {
     for (const w of dut.windows) {
       for (const r of w.registers) {
         if (r.reset === undefined) continue;
-        const mask = r.resetMask ?? (r.widths[0] === 8 ? Number.MAX_SAFE_INTEGER : 0xffffffff);
-        const v = readAt(w, r.offset, r.widths[0]);
-        const got = r.widths[0] === 8 ? v : (v & mask) >>> 0;
-        const want = r.widths[0] === 8 ? r.reset : (r.reset & mask) >>> 0;
-        if (got !== want) failures.push(`reset (${when}): ${w.name}.${r.name} reads ${hex(got)}, documented ${hex(want)}`);
+        const width = r.widths[0];
+        const mask = r.resetMask === undefined ? widthMask(width) : BigInt(r.resetMask >>> 0);
+        const got = readAt(w, r.offset, width) & mask;
+        const want = BigInt.asUintN(64, BigInt(r.reset)) & mask;
+        if (got !== want) failures.push(`reset (${when}): ${w.name}.${r.name} reads ${hexBig(got)}, documented ${hexBig(want)}`);
       }
     }
   };
@@ -326,22 +337,21 @@ export function checkRegisterWidths(spec: ConformanceSpec): string[] {
     for (const r of w.registers) {
       for (const width of r.widths) {
         try {
-          const v = readAt(w, r.offset, width);
-          if (!Number.isSafeInteger(v) || v < 0) failures.push(`${w.name}.${r.name} read${width} returned ${String(v)}`);
+          readAt(w, r.offset, width);
         } catch (e) {
-          failures.push(`${w.name}.${r.name} documented width ${width} threw: ${e instanceof Error ? e.message : String(e)}`);
+          failures.push(`${w.name}.${r.name} documented width ${width}: ${e instanceof Error ? e.message : String(e)}`);
         }
       }
       if (r.writeMask !== undefined) {
         const width = r.widths[0];
-        for (const pattern of [0x5a5a5a5a, 0xa5a5a5a5, 0]) {
+        const m = BigInt(r.writeMask >>> 0);
+        for (const pattern of [0x5a5a5a5a5a5a5a5an, 0xa5a5a5a5a5a5a5a5n, 0n]) {
           dut.device.reset();
-          const p = width === 8 ? pattern : pattern & (width === 4 ? 0xffffffff : (1 << (8 * width)) - 1);
+          const p = pattern & widthMask(width);
           writeAt(w, r.offset, width, p);
           const got = readAt(w, r.offset, width);
-          const m = r.writeMask;
-          if ((got & m) >>> 0 !== (p & m) >>> 0) {
-            failures.push(`${w.name}.${r.name}: wrote ${hex(p)}, read back ${hex(got)} (r/w mask ${hex(m)})`);
+          if ((got & m) !== (p & m)) {
+            failures.push(`${w.name}.${r.name}: wrote ${hexBig(p)}, read back ${hexBig(got)} (r/w mask ${hex(r.writeMask)})`);
           }
         }
       }
