@@ -45,11 +45,12 @@ if (values.help === true || (values.all !== true && positionals.length !== 1)) {
   process.stdout.write(usage);
   process.exit(values.help === true ? 0 : 2);
 }
-const mode = (values.mode ?? "insn") as LockstepMode;
-if (mode !== "insn" && mode !== "gdb") {
-  process.stderr.write(`lockstep: unknown mode ${mode}\n${usage}`);
+const modeArg = values.mode ?? "insn";
+if (modeArg !== "insn" && modeArg !== "gdb") {
+  process.stderr.write(`lockstep: unknown mode ${modeArg}\n${usage}`);
   process.exit(2);
 }
+const mode: LockstepMode = modeArg;
 const qemu = values.qemu ?? "qemu-system-i386";
 if (!qemuAvailable(qemu)) {
   process.stderr.write(`lockstep: ${qemu} cannot be started (Debian: apt-get install qemu-system-x86)\n`);

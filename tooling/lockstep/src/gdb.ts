@@ -114,7 +114,7 @@ export class GdbClient {
   private drain(): void {
     for (;;) {
       // Skip acks and anything before a packet start.
-      let start = this.buf.indexOf("$");
+      const start = this.buf.indexOf("$");
       if (start < 0) {
         this.buf = "";
         return;
@@ -127,7 +127,6 @@ export class GdbClient {
       const raw = this.buf.slice(start + 1, hash);
       const cs = this.buf.slice(hash + 1, hash + 3);
       this.buf = this.buf.slice(hash + 3);
-      start = 0;
       if (this.ackMode) {
         if (rspChecksum(raw) !== cs.toLowerCase()) {
           this.sock.write("-");

@@ -131,7 +131,7 @@ export class QemuSession {
       } catch (e) {
         lastErr = e;
         proc.kill("SIGKILL");
-        if (proc.exitCode !== null || !(e instanceof GdbError) || !String(e.message).includes("cannot connect")) throw e;
+        if (proc.exitCode !== null || !(e instanceof GdbError) || !e.message.includes("cannot connect")) throw e;
       }
     }
     throw lastErr instanceof Error ? lastErr : new Error(String(lastErr));
@@ -181,7 +181,11 @@ export class QemuSession {
 
   /** Wait for QEMU to exit (up to `ms`), then kill it. Returns the exit status. */
   async finish(ms = 2000): Promise<number> {
-    const t = new Promise<number>((r) => setTimeout(() => r(-2), ms));
+    const t = new Promise<number>((r) => {
+      setTimeout(() => {
+        r(-2);
+      }, ms);
+    });
     const c = await Promise.race([this.exited, t]);
     if (c === -2) {
       this.proc.kill("SIGKILL");

@@ -48,7 +48,6 @@ export class VirtkitSide {
     this.mem.mapRam(0, ramSize);
     this.cpu = new Cpu(this.mem);
     this.entry = loadMultiboot(image, this.mem, this.cpu).entry;
-    this.cpu.exceptionExits = -1;
     for (let k = 0; k < historySize; k++) this.hist.push({ cs: 0, eip: 0, pc: 0, code32: true, bytes: new Uint8Array(0) });
   }
 
@@ -135,21 +134,7 @@ export class VirtkitSide {
         else cpu.completeWrmsr(ok);
         break;
       }
-      if (r === ExitReason.Exception) {
-        // Exceptions exit (exceptionExits = all) and are delivered here, so that the step
-        // ends at the handler's first instruction as QEMU's does: Cpu.step() would go on
-        // and execute that instruction too. The trap flag mirrors what the run loop passes
-        // (INT1/TF #DB pass 1 without setting pendingTrap).
-        const x = cpu.exit;
-        const trap = x.vector === 1 ? 1 : cpu.pendingTrap;
-        cpu.exceptionExits = 0;
-        x.reason = ExitReason.None;
-        cpu.deliverOrExit(x.vector, x.errorCode, trap);
-        cpu.exceptionExits = -1;
-        if (x.reason === ExitReason.TripleFault) ev = StepEvent.TripleFault;
-        break;
-      }
-      // Other exits (MMIO) are not enabled; go on.
+      // Other exits (MMIO, exception exits) are not enabled; go on.
     }
     if (q !== null && q.eip === cpu.eip && q.sel[1] === cpu.segSel[1]) this.syncFromQemu(q);
     return ev;
