@@ -14,3 +14,4 @@ export * from "./debug-ports/index.js";
 export * from "./lapic/index.js";
 export * from "./ioapic/index.js";
 export * from "./hpet/index.js";
+export * from "./pci/index.js";
