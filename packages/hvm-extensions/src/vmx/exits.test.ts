@@ -352,7 +352,7 @@ describe("VMX exits from the exits guest", () => {
     vcpu.vmwrite(F.GUEST_RSP, 0x9000);
     vcpu.vmwrite(F.VM_ENTRY_INSTRUCTION_LEN, 2);
     vcpu.injectEvent("soft", 0x30);
-    x = vcpu.enter();
+    vcpu.enter();
     expect(mem.read8(0x6000)).toBe(0x30);
     expect(mem.read32(vcpu.vmread(F.GUEST_RSP))).toBe(0x1452);
   });
@@ -417,12 +417,12 @@ describe("VMX exits from the exits guest", () => {
     const { vcpu } = makeVm({ rip: 0x14d0 });
     vcpu.timeSlice = 1000;
     vcpu.regs[0] = 0;
-    let x = vcpu.enter();
+    const x = vcpu.enter();
     expect(x.reason).toBe(HOST_EXIT_TIME_SLICE);
     expect(x.kind).toBe("time-slice");
     const first = vcpu.regs[0];
     expect(first).toBeGreaterThan(400);
-    x = vcpu.enter();
+    vcpu.enter();
     expect(vcpu.regs[0]).toBeGreaterThan(first + 400);
   });
 
