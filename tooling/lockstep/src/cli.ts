@@ -21,6 +21,9 @@ options:
   --cpu MODEL        QEMU -cpu model (default: QEMU's default)
   --keep-going N     collect up to N divergences, resyncing registers after each
   --no-caches        do not compare segment descriptor caches
+  --start-at ADDR[:N]  start comparing at the N-th arrival at linear ADDR (QEMU runs
+                     there at full speed; its RAM and registers are copied to virtkit)
+  --initrd FILE, --append CMDLINE   for Linux bzImages (with --start-at)
   --qemu PATH        QEMU binary (default qemu-system-i386)
   --verbose          progress, guest output
 `;
@@ -35,6 +38,9 @@ const { values, positionals } = parseArgs({
     "keep-going": { type: "string" },
     "no-caches": { type: "boolean" },
     qemu: { type: "string" },
+    "start-at": { type: "string" },
+    initrd: { type: "string" },
+    append: { type: "string" },
     verbose: { type: "boolean", short: "v" },
     all: { type: "boolean" },
     help: { type: "boolean", short: "h" },
@@ -57,6 +63,15 @@ if (!qemuAvailable(qemu)) {
   process.exit(2);
 }
 const verbose = values.verbose === true;
+let startAt: { addr: number; hits: number } | undefined;
+if (values["start-at"] !== undefined) {
+  const [a, n] = values["start-at"].split(":");
+  startAt = { addr: Number(a.startsWith("0x") ? a : `0x${a}`), hits: n !== undefined ? Number(n) : 1 };
+  if (!Number.isFinite(startAt.addr) || !(startAt.hits >= 1)) {
+    process.stderr.write(`lockstep: bad --start-at ${values["start-at"]} (want ADDR[:N], hex address)\n`);
+    process.exit(2);
+  }
+}
 const common = {
   mode,
   qemu,
@@ -65,6 +80,9 @@ const common = {
   cpuModel: values.cpu,
   maxDivergences: values["keep-going"] !== undefined ? Number(values["keep-going"]) : 1,
   compareCaches: values["no-caches"] !== true,
+  startAt,
+  initrd: values.initrd,
+  append: values.append,
   progress: verbose ? (l: string) => process.stderr.write(`[lockstep] ${l}\n`) : undefined,
 };
 
@@ -86,7 +104,7 @@ function summary(name: string, r: LockstepResult): string {
 function report(r: LockstepResult): void {
   for (const d of r.divergences) process.stdout.write(formatDivergence(d) + "\n\n");
   if (verbose) {
-    process.stderr.write(`[lockstep] undefined-flag syncs ${r.undefSyncs}, non-deterministic results from QEMU ${r.nondetSyncs}, repeated QEMU dumps skipped ${r.repeats}, qemu status ${r.qemuStatus}\n`);
+    process.stderr.write(`[lockstep] undefined-flag syncs ${r.undefSyncs}, non-deterministic results from QEMU ${r.nondetSyncs}, MMIO reads from QEMU ${r.mmioSyncs}, repeated QEMU dumps skipped ${r.repeats}, qemu status ${r.qemuStatus}\n`);
   }
 }
 

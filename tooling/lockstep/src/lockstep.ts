@@ -53,6 +53,15 @@ export interface LockstepOptions {
   onOutput?: (text: string) => void;
   /** Skip disassembly in reports (faster tests). */
   noDisassembly?: boolean;
+  /**
+   * Start comparing at the `hits`-th arrival at linear address `addr` instead of the
+   * multiboot entry: QEMU runs there at full speed, then its RAM and registers are copied
+   * into virtkit. Required for non-multiboot images (a Linux bzImage).
+   */
+  startAt?: { addr: number; hits: number };
+  /** For Linux images: QEMU's -initrd and -append. */
+  initrd?: string;
+  append?: string;
 }
 
 /** One divergent instruction. */
@@ -98,9 +107,10 @@ export interface LockstepResult {
   qemuStatus: number;
   /** virtkit's debug-console output. */
   output: string;
-  /** Counters: undefined-flag syncs and non-deterministic results taken from QEMU. */
+  /** Counters: undefined-flag syncs, non-deterministic and MMIO-read results taken from QEMU. */
   undefSyncs: number;
   nondetSyncs: number;
+  mmioSyncs: number;
   /** A message when end === "error". */
   error: string;
   /** Repeated QEMU dumps of one instruction that were skipped (aborted block entries). */
@@ -122,24 +132,29 @@ export async function runLockstep(opts: LockstepOptions): Promise<LockstepResult
   let qemu: QemuSession | null = null;
   const result: LockstepResult = {
     elfPath: opts.elfPath, mode, instructions: 0, divergences: [], seconds: 0, setupSeconds: 0, end: "error",
-    exitValue: -1, qemuStatus: -1, output: "", undefSyncs: 0, nondetSyncs: 0, error: "", repeats: 0,
+    exitValue: -1, qemuStatus: -1, output: "", undefSyncs: 0, nondetSyncs: 0, mmioSyncs: 0, error: "", repeats: 0,
   };
   let stream: ReturnType<typeof createReadStream> | null = null;
   try {
     if (mode === "insn") execFileSync("mkfifo", [fifo]);
     qemu = await QemuSession.start(
-      { elfPath: opts.elfPath, memMiB, qemu: opts.qemu, cpuModel: opts.cpuModel, logFile: mode === "insn" ? fifo : undefined },
+      {
+        elfPath: opts.elfPath, memMiB, qemu: opts.qemu, cpuModel: opts.cpuModel, logFile: mode === "insn" ? fifo : undefined,
+        initrd: opts.initrd, append: opts.append, serial: vk.entry < 0 ? "null" : undefined,
+      },
       () => {
         if (mode === "insn") stream = createReadStream(fifo, { highWaterMark: 1 << 20 });
       },
     );
-    await qemu.runToEntry(vk.entry);
+    if (opts.startAt !== undefined) await qemu.runTo(opts.startAt.addr, opts.startAt.hits);
+    else if (vk.entry >= 0) await qemu.runToEntry(vk.entry);
+    else throw new Error(`${opts.elfPath} is not a multiboot image: give the address to start comparing at (--start-at)`);
     vk.loadRam(await qemu.readRam(memMiB << 20));
     const initial = await qemu.infoRegisters();
     loadVirtkitFull(initial, vk.cpu);
     const t1 = performance.now();
     result.setupSeconds = (t1 - t0) / 1000;
-    opts.progress?.(`setup ${result.setupSeconds.toFixed(2)} s; entry 0x${fmt(vk.entry)}; mode ${mode}`);
+    opts.progress?.(`setup ${result.setupSeconds.toFixed(2)} s; start at ${fmt(initial.sel[1], 4)}:${fmt(initial.eip)}; mode ${mode}`);
     const run = new Run(vk, qemu, opts, result);
     if (mode === "insn") {
       if (stream === null) throw new Error("log FIFO was not opened");
@@ -167,6 +182,7 @@ export async function runLockstep(opts: LockstepOptions): Promise<LockstepResult
   result.output = vk.output;
   result.undefSyncs = vk.undefSyncs;
   result.nondetSyncs = vk.nondetSyncs;
+  result.mmioSyncs = vk.mmioSyncs;
   return result;
 }
 

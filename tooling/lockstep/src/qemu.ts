@@ -24,6 +24,11 @@ export interface QemuLaunch {
   debugconFile?: string | null;
   /** `-D` log file (a FIFO in log mode). */
   logFile?: string;
+  /** Linux images: `-initrd` and `-append`. */
+  initrd?: string;
+  append?: string;
+  /** `-serial` backend (default none; Linux runs use null so a UART exists). */
+  serial?: string;
   /** Extra arguments. */
   extraArgs?: string[];
 }
@@ -56,12 +61,14 @@ export function qemuCommandLine(l: QemuLaunch, port: number): string[] {
     "-S",
     "-gdb", `tcp:127.0.0.1:${port}`,
     "-debugcon", l.debugconFile != null ? `file:${l.debugconFile}` : "null",
-    "-serial", "none",
+    "-serial", l.serial ?? "none",
     "-monitor", "none",
     "-device", "isa-debug-exit,iobase=0xf4,iosize=4",
     "-no-reboot",
     "-m", String(l.memMiB),
     ...(l.cpuModel !== undefined ? ["-cpu", l.cpuModel] : []),
+    ...(l.initrd !== undefined ? ["-initrd", l.initrd] : []),
+    ...(l.append !== undefined ? ["-append", l.append] : []),
     ...(l.logFile !== undefined ? ["-D", l.logFile] : []),
     ...(l.extraArgs ?? []),
   ];
@@ -135,6 +142,17 @@ export class QemuSession {
       }
     }
     throw lastErr instanceof Error ? lastErr : new Error(String(lastErr));
+  }
+
+  /** Run until the `hits`-th time `addr` is reached (hardware breakpoint) and stop there. */
+  async runTo(addr: number, hits = 1): Promise<void> {
+    const a = (addr >>> 0).toString(16);
+    await this.gdb.requestOk(`Z1,${a},1`);
+    for (let k = 0; k < hits; k++) {
+      const r = await this.gdb.request("c");
+      if (!r.startsWith("T") && !r.startsWith("S")) throw new GdbError(`QEMU did not reach 0x${a} (hit ${k + 1} of ${hits}): stop reply ${r}`);
+    }
+    await this.gdb.requestOk(`z1,${a},1`);
   }
 
   /** Run to `entry` (hardware breakpoint) and stop there. Checks the multiboot magic. */

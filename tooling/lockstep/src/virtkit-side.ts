@@ -5,7 +5,7 @@
  */
 import { Cpu, ExitReason, Flag } from "@virtkit/cpu";
 import { PhysicalMemory } from "@virtkit/mmu";
-import { loadMultiboot } from "@virtkit/runner";
+import { findMultibootHeader, loadMultiboot } from "@virtkit/runner";
 import { classify, fetchInsn, InsnInfo, Nondet } from "./insn-info.js";
 import { ArchState, captureVirtkit } from "./state.js";
 
@@ -24,6 +24,7 @@ export const StepEvent = { None: 0, DebugExit: 1, Halted: 2, TripleFault: 3, Hos
 export class VirtkitSide {
   readonly mem: PhysicalMemory;
   readonly cpu: Cpu;
+  /** Multiboot entry point, or -1 for other images (QEMU loads them; see --start-at). */
   readonly entry: number;
   /** Facts about the instruction at the current CS:EIP (refresh with `peek`). */
   readonly insn = new InsnInfo();
@@ -34,6 +35,8 @@ export class VirtkitSide {
   exitValue = -1;
   /** Instructions retired by lockstep steps. */
   count = 0;
+  /** Instructions that read MMIO: their register results were taken from QEMU. */
+  mmioSyncs = 0;
   /** Instructions whose undefined flags/registers were taken from QEMU. */
   undefSyncs = 0;
   /** Non-deterministic results taken from QEMU. */
@@ -47,7 +50,9 @@ export class VirtkitSide {
     this.mem = new PhysicalMemory({ ramSize });
     this.mem.mapRam(0, ramSize);
     this.cpu = new Cpu(this.mem);
-    this.entry = loadMultiboot(image, this.mem, this.cpu).entry;
+    this.entry = findMultibootHeader(image) >= 0 ? loadMultiboot(image, this.mem, this.cpu).entry : -1;
+    // Accesses outside RAM (LAPIC, IOAPIC, HPET…) exit; reads take QEMU's results.
+    this.cpu.mmioExits = true;
     for (let k = 0; k < historySize; k++) this.hist.push({ cs: 0, eip: 0, pc: 0, code32: true, bytes: new Uint8Array(0) });
   }
 
@@ -89,7 +94,8 @@ export class VirtkitSide {
     const preEip = cpu.eip;
     this.count++;
     let ev: number = StepEvent.None;
-    for (let guard = 0; guard < 8; guard++) {
+    let mmioRead = false;
+    for (let guard = 0; guard < 32; guard++) {
       const r = cpu.step();
       if (r === ExitReason.None || r === ExitReason.Budget) break;
       if (r === ExitReason.IoIn) {
@@ -104,7 +110,7 @@ export class VirtkitSide {
       }
       if (r === ExitReason.IoOut) {
         const x = cpu.exit;
-        if (x.port === 0xe9) {
+        if (x.port === 0xe9 || x.port === 0x3f8) {
           const s = String.fromCharCode(x.value & 0xff);
           this.output += s;
           this.onOutput?.(s);
@@ -134,9 +140,24 @@ export class VirtkitSide {
         else cpu.completeWrmsr(ok);
         break;
       }
-      // Other exits (MMIO, exception exits) are not enabled; go on.
+      if (r === ExitReason.Mmio) {
+        // No device models here: writes are dropped, reads return 0 and the instruction's
+        // register results are taken from QEMU afterwards.
+        if (cpu.exit.isWrite === 0) mmioRead = true;
+        cpu.completeMmio(0);
+        continue;
+      }
+      // Other exits (exception exits, interrupt windows) are not enabled.
+      break;
     }
-    if (q !== null && q.eip === cpu.eip && q.sel[1] === cpu.segSel[1]) this.syncFromQemu(q);
+    if (q !== null && q.eip === cpu.eip && q.sel[1] === cpu.segSel[1]) {
+      this.syncFromQemu(q);
+      if (mmioRead) {
+        cpu.regs.set(q.gpr);
+        cpu.setEflags((cpu.getEflags() & ~0x8d5) | (q.eflags & 0x8d5));
+        this.mmioSyncs++;
+      }
+    }
     return ev;
   }
 
