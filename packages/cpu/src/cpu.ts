@@ -242,6 +242,11 @@ export class Cpu {
   ioPendingString = 0;
   /** The instruction that exited for IN/CPUID/RDMSR completion. */
   pendingInsn: Insn | null = null;
+  /**
+   * The instruction behind the last exit that happens after retirement (OUT/OUTS, HLT,
+   * INVLPG): its `eip` and `len` let a VMX model report VM_EXIT_INSTRUCTION_LEN and rewind.
+   */
+  exitInsn: Insn | null = null;
   /** MMIO replay log for the current instruction: [gpa, size, isWrite, value] records. */
   readonly mmioLog = new Float64Array(32);
   mmioLogLen = 0;

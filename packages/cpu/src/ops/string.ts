@@ -246,4 +246,5 @@ export function outs(cpu: Cpu, i: Insn): void {
   x.port = port;
   x.size = size;
   x.value = size === 4 ? v >>> 0 : v;
+  cpu.exitInsn = i;
 }

@@ -87,10 +87,11 @@ function softInterrupt(cpu: Cpu, vec: number, exception: boolean): void {
 // ---- HLT, CLI, STI
 
 /** HLT (CPL 0): halts until an interrupt; the run loop reports a Hlt exit. */
-export function hlt(cpu: Cpu): void {
+export function hlt(cpu: Cpu, i: Insn): void {
   requireCpl0(cpu);
   cpu.halted = 1;
   cpu.exit.reason = ExitReason.Hlt;
+  cpu.exitInsn = i;
 }
 /** CLI. */
 export function cli(cpu: Cpu): void {
@@ -139,6 +140,7 @@ function doOut(cpu: Cpu, i: Insn, port: number): void {
   x.port = port;
   x.size = size;
   x.value = v;
+  cpu.exitInsn = i;
 }
 
 /** IN AL/AX/EAX, imm8. */
@@ -280,6 +282,7 @@ export function grp7(cpu: Cpu, i: Insn): void {
       if (cpu.invlpgExits) {
         cpu.exit.reason = ExitReason.Invlpg;
         cpu.exit.gpa = lin >>> 0;
+        cpu.exitInsn = i;
       }
       return;
     }
