@@ -369,6 +369,28 @@ describe("VMX exits from the exits guest", () => {
     expect(vcpu.vmread(F.IDT_VECTORING_INFO_FIELD)).toBe(0x80000050);
   });
 
+  it("re-injects an event whose delivery touched MMIO (IDT outside RAM) from IDT-vectoring info", () => {
+    const { vcpu, mem } = makeVm({ rip: 0x1450 });
+    vcpu.vmwrite(F.GUEST_RFLAGS, 0x202);
+    vcpu.vmwrite(F.GUEST_IDTR_BASE, 0xfee10000);
+    vcpu.injectEvent("external", 0x20);
+    const gate = [(0x08 << 16) | (0x3000 + 16 * 0x20), 0x8e00];
+    let x = vcpu.enter();
+    let reads = 0;
+    while (x.reason === EXIT_REASON_EPT_VIOLATION) {
+      expect(x.idtVectoringInfo >>> 0).toBe(0x80000020);
+      expect(vcpu.rip).toBe(0x1450); // the guest state is the pre-injection one
+      expect(x.gpa - 0xfee10000).toBe(0x20 * 8 + 4 * reads);
+      vcpu.completeMmio(gate[reads++]);
+      // As a hypervisor does: copy IDT-vectoring information into the entry field.
+      vcpu.vmwrite(F.VM_ENTRY_INTR_INFO_FIELD, x.idtVectoringInfo);
+      x = vcpu.enter();
+    }
+    expect(reads).toBe(2);
+    expect(x.reason).toBe(EXIT_REASON_HLT);
+    expect(mem.read8(0x6000)).toBe(0x20);
+  });
+
   it("reports the HLT activity state without HLT exiting and wakes on injection", () => {
     const { vcpu, mem } = makeVm({ rip: 0x1075 });
     vcpu.vmwrite(F.CPU_BASED_VM_EXEC_CONTROL, vcpu.vmread(F.CPU_BASED_VM_EXEC_CONTROL) & ~CPU_BASED.HLT_EXITING);

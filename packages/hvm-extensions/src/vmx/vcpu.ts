@@ -9,6 +9,7 @@ import {
   INTR_INFO_DELIVER_CODE_MASK, INTR_INFO_VALID_MASK, INTR_TYPE, PIN_BASED, SECONDARY_EXEC, VM_ENTRY, VM_EXIT,
   VMX_EXIT_REASONS_FAILED_VMENTRY, VMXERR, X86_CR4_VMXE,
 } from "./constants.js";
+import { VMCS_REVISION_ID } from "./capabilities.js";
 import { checkControls, checkGuest, checkHost, GUEST_SEG_FIELDS, SEG_LDTR, SEG_TR, type EntryCheckEnv } from "./entry-checks.js";
 import { EptResult, type Ept } from "./ept.js";
 import { decodeAt, findRetiredInvlpg, findRetiredOut, readCode, type Decoded } from "./insn-decode.js";
@@ -175,6 +176,10 @@ export class VmxVcpu implements HvmVcpu {
   private skipSave = false;
   /** RIP of the last MMIO exit (whose replay-log entries are still wanted). */
   private mmioRip = -1;
+  /** The last MMIO exit happened while delivering an injected event. */
+  private mmioInDelivery = false;
+  /** RIP of the last IN/INS exit. */
+  private insRip = -1;
 
   // ---- physical events from the host platform
   private hostIntrVector = -1;
@@ -240,7 +245,7 @@ export class VmxVcpu implements HvmVcpu {
   vmptrld(vmcs: Vmcs): void {
     this.requireVmx("VMPTRLD");
     if (this.vmx.vmcsAt(vmcs.address) !== vmcs) this.failValid(VMXERR.VMPTRLD_INVALID_ADDRESS, "VMPTRLD of a VMCS this VMX did not allocate");
-    if (vmcs.revisionId !== this.vmx.readCapabilityMsr(0x480)?.[0]) {
+    if (vmcs.revisionId !== VMCS_REVISION_ID) {
       this.failValid(VMXERR.VMPTRLD_INCORRECT_VMCS_REVISION_ID, `VMPTRLD: VMCS revision ${vmcs.revisionId} is not this processor's`);
     }
     this.current = vmcs;
@@ -674,12 +679,19 @@ export class VmxVcpu implements HvmVcpu {
     this.deferred = Deferred.NONE;
     cpu.exit.reason = ExitReason.None;
     if (d === Deferred.INS) {
-      if (cpu.pendingInsn === null || cpu.eip !== v.get(F.GUEST_RIP)) return false;
+      // Only if the handler left RIP on the INS (otherwise it emulated or skipped it itself).
+      if (cpu.pendingInsn === null || cpu.ioPendingSize === 0 || v.get(F.GUEST_RIP) !== this.insRip) return false;
       cpu.completeIo(this.deferredValue);
       return cpu.exit.reason !== ExitReason.None && this.translate(v, cpu.exit.reason);
     }
+    if (v.get(F.GUEST_RIP) !== this.mmioRip) {
+      cpu.mmioLogLen = 0;
+      cpu.mmioLogPos = 0;
+      return false;
+    }
     cpu.completeMmio(this.deferredValue);
-    if (!injecting) return false;
+    // An access made by the event delivery itself is replayed by the re-injected delivery.
+    if (!injecting || this.mmioInDelivery) return false;
     // An event is to be injected: retire the instruction first, as the emulating hypervisor
     // would have; if it needs another access, the event stays pending in IDT-vectoring info.
     const r = cpu.run(1);
@@ -787,6 +799,7 @@ export class VmxVcpu implements HvmVcpu {
         }
         this.pending = string ? Pending.INS : Pending.IN;
         this.pendingSize = size;
+        this.insRip = cpu.eip;
         this.vmexit(v, EXIT_REASON_IO_INSTRUCTION, ioQualification(port, size, true, string, rep, imm));
         return true;
       }
@@ -852,8 +865,10 @@ export class VmxVcpu implements HvmVcpu {
         }
         // The CPU's replay log is reset only when a whole block retires: entries left by an
         // earlier instruction of the block would make this one's access happen twice.
-        if (cpu.eip !== this.mmioRip) cpu.mmioLogLen = 0;
-        this.mmioRip = cpu.eip;
+        const rip = this.skipSave ? v.get(F.GUEST_RIP) : cpu.eip;
+        if (rip !== this.mmioRip || this.skipSave !== this.mmioInDelivery) cpu.mmioLogLen = 0;
+        this.mmioRip = rip;
+        this.mmioInDelivery = this.skipSave;
         x.gpa = gpa;
         x.guestPhysicalAddress = gpa;
         x.size = cx.size;
