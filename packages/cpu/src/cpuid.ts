@@ -19,9 +19,9 @@ export function fourCC(s: string): number {
   return (s.charCodeAt(0) | (s.charCodeAt(1) << 8) | (s.charCodeAt(2) << 16) | (s.charCodeAt(3) << 24)) | 0;
 }
 
-/** Features of the default P6 model: PAE/PGE/PSE, SEP, CMOV, CX8 (FPU is added with the x87 unit). */
+/** Features of the default P6 model: x87 FPU with FXSAVE/FXRSTOR, PAE/PGE/PSE, SEP, CMOV, CX8. */
 export const DEFAULT_FEATURES_EDX =
-  CpuidEdx.DE | CpuidEdx.PSE | CpuidEdx.TSC | CpuidEdx.MSR |
+  CpuidEdx.FPU | CpuidEdx.FXSR | CpuidEdx.DE | CpuidEdx.PSE | CpuidEdx.TSC | CpuidEdx.MSR |
   CpuidEdx.PAE | CpuidEdx.CX8 | CpuidEdx.SEP | CpuidEdx.PGE | CpuidEdx.CMOV | CpuidEdx.PAT;
 
 /** The default CPUID: GenuineIntel, family 6 model 8 stepping 3, leaves 0, 1, 0x80000000-4. */

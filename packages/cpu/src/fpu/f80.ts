@@ -361,7 +361,6 @@ function tinyAfterRounding(prec: number, rc: number, emin: number): boolean {
   // All ones in the kept bits?
   let kept: boolean;
   let rem: number;
-  let lsb = 1;
   if (prec === 64) {
     kept = uH === -1 && uL === -1;
     rem = uX === 0 ? 0 : uX === UB ? 2 : ult(uX, UB) ? 1 : 3;
@@ -378,12 +377,12 @@ function tinyAfterRounding(prec: number, rc: number, emin: number): boolean {
   if (!kept || rem === 0) return true;
   let up: boolean;
   switch (rc) {
-    case Rc.NEAREST: up = rem === 3 || (rem === 2 && lsb !== 0); break;
+    // The kept bits are all ones, so a tie rounds up (to even) too.
+    case Rc.NEAREST: up = rem >= 2; break;
     case Rc.DOWN: up = uS !== 0; break;
     case Rc.UP: up = uS === 0; break;
     default: up = false; break;
   }
-  lsb = 0;
   return !up;
 }
 
@@ -1146,7 +1145,7 @@ export function scale(sa: number, ha: number, la: number, sb: number, hb: number
     return Ex.IE;
   }
   if (isNaNCls(ca) || isNaNCls(cb)) return propagateNaN(ca, sa, ha, la, cb, sb, hb, lb);
-  let flags = ca === Cls.DENORMAL || cb === Cls.DENORMAL ? Ex.DE : 0;
+  const flags = ca === Cls.DENORMAL || cb === Cls.DENORMAL ? Ex.DE : 0;
   const negB = (sb & 0x8000) !== 0;
   if (cb === Cls.INF) {
     if ((ca === Cls.ZERO && !negB) || (ca === Cls.INF && negB)) {
@@ -1256,7 +1255,7 @@ export function partialRemainder(sa: number, ha: number, la: number, sb: number,
   const mb = (BigInt(bH >>> 0) << 32n) | BigInt(bL >>> 0);
   const ma = bigA();
   const sign = sa >>> 15;
-  let d = aE - bE;
+  const d = aE - bE;
   if (d >= 64) {
     // Partial: reduce a by b·2^(d − n) with n in 32..63 (as the hardware does).
     const n = 32 + ((d - 32) & 31);
@@ -1280,12 +1279,10 @@ export function partialRemainder(sa: number, ha: number, la: number, sb: number,
         q = 1n;
         r = mb * 2n - ma; // |b| − |a| at a's scale
         flip = 1;
-      } else if (twoR === mb) {
-        // tie: quotient 0 (even), remainder a
       }
+      // A tie (2|a| = |b|) keeps the even quotient 0 and the remainder a.
     }
     remInfo.q = Number(q);
-    d = 0;
     return flags | bigToExtended(sign ^ flip, r, aE - 63 - BIAS);
   }
   q = (ma << BigInt(d)) / mb;

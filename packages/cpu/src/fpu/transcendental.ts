@@ -138,6 +138,8 @@ function isqrtBig(n: bigint): bigint {
 function lnNear1(num: bigint, den: bigint, bits: number): bigint {
   // s = num/den in (−1, 1); ln((1+s)/(1−s)) = 2 atanh(s).
   const B = BigInt(bits);
+  // atanh is odd: sum the series on |s| (a right shift of a negative value never reaches 0).
+  if (num < 0n) return -lnNear1(-num, den, bits);
   const s = (num << B) / den;
   const s2 = (s * s) >> B;
   let term = s;

@@ -441,7 +441,7 @@ function signOp(f: Fpu, abs: number): void {
 
 /** Set C3/C2/C0 from a comparison outcome (C1 cleared). */
 function setCc(f: Fpu, r: number): void {
-  let cc = 0;
+  let cc: number;
   switch (r) {
     case X.Cmp.LESS: cc = Sw.C0; break;
     case X.Cmp.EQUAL: cc = Sw.C3; break;
@@ -493,7 +493,7 @@ function fcomi(cpu: Cpu, f: Fpu, k: number, quiet: boolean, pop: boolean): void 
     r = X.compare(f.se[p0], f.hi[p0], f.lo[p0], f.se[pk], f.hi[pk], f.lo[pk], quiet);
     if (!raise(f, X.cmpFlags)) return;
   }
-  let fl = 0;
+  let fl: number;
   switch (r) {
     case X.Cmp.LESS: fl = Flag.CF; break;
     case X.Cmp.EQUAL: fl = Flag.ZF; break;
@@ -905,14 +905,13 @@ function fldValue(f: Fpu, loadFlags: number): void {
 
 /** FST/FSTP m32 (bits 32) or m64 (bits 64) at linear `lin` (already probed). */
 function fstFloat(cpu: Cpu, f: Fpu, lin: number, bits: number, pop: boolean): void {
-  let flags: number;
   if (f.isEmpty(0)) {
     if (!underflow(f)) return;
-    flags = X.toFloat(X.INDEF_SE, X.INDEF_HI, 0, bits, 0, 0x3f);
+    X.toFloat(X.INDEF_SE, X.INDEF_HI, 0, bits, 0, 0x3f);
   } else {
     const p = f.top;
     const cw = f.cw;
-    flags = X.toFloat(f.se[p], f.hi[p], f.lo[p], bits, rcOf(cw), cw & Cw.MASKS);
+    const flags = X.toFloat(f.se[p], f.hi[p], f.lo[p], bits, rcOf(cw), cw & Cw.MASKS);
     setC1(f, res.c1);
     if (!raise(f, flags)) return;
     if ((flags & ~cw & (Ex.OE | Ex.UE)) !== 0) return;
@@ -962,7 +961,7 @@ function fbld(): void {
 
 /** FBSTP m80bcd at `lin`. */
 function fbstp(cpu: Cpu, f: Fpu, lin: number): void {
-  let flags = 0;
+  let flags: number;
   let v = 0n;
   let s = 0;
   let indefinite = false;
