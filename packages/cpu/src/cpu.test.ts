@@ -208,7 +208,7 @@ describe("interrupts and events", () => {
     // sti; inc bx; inc bx; hlt      handler: mov cx,bx; iret
     mem.writeBytes(0x100, Uint8Array.from([0xfb, 0x43, 0x43, 0xf4]));
     mem.writeBytes(0x300, Uint8Array.from([0x89, 0xd9, 0xcf]));
-    cpu.pic = { acknowledge: () => 0x20 };
+    cpu.pic = { acknowledge: () => { cpu.setIntr(false); return 0x20; } };
     cpu.setIntr(true);
     expect(cpu.run(100)).toBe(ExitReason.Hlt);
     expect(cpu.regs[1] & 0xffff).toBe(1);
@@ -221,7 +221,7 @@ describe("interrupts and events", () => {
     mem.write16(0x20 * 4, 0x300);
     mem.writeBytes(0x100, Uint8Array.from([0xfb, 0xf4, 0x43, 0xfa, 0xf4]));
     mem.writeBytes(0x300, Uint8Array.from([0xcf]));
-    cpu.pic = { acknowledge: () => 0x20 };
+    cpu.pic = { acknowledge: () => { cpu.setIntr(false); return 0x20; } };
     expect(cpu.run(100)).toBe(ExitReason.Hlt);
     expect(cpu.run(100)).toBe(ExitReason.Hlt); // still halted
     cpu.setIntr(true);

@@ -1254,8 +1254,8 @@ export class Cpu {
         }
         if (this.pic !== null) {
           this.halted = 0;
+          // INTR is a level: the controller lowers it during INTA if nothing else is pending.
           const v = this.pic.acknowledge();
-          this.intr = 0;
           this.updateEvents();
           this.deliver(v & 0xff, -1, 0, 1);
           return false;
