@@ -193,9 +193,37 @@ function granularityOk(limit: number, ar: number): boolean {
   return true;
 }
 
-/** §26.3.1: guest state. Returns null or the failure (qualification + message). */
-export function checkGuest(vmcs: Vmcs, readPdpte: (k: number) => [number, number] | null): GuestStateFailure | null {
-  const fail = (message: string, qualification: number = ENTRY_FAIL_DEFAULT): GuestStateFailure => ({ qualification, message });
+/** A guest-state failure record (allocated only when the check fails). */
+function guestFail(message: string, qualification: number = ENTRY_FAIL_DEFAULT): GuestStateFailure {
+  return { qualification, message };
+}
+function selOf(vmcs: Vmcs, s: number): number {
+  return vmcs.get(GUEST_SEG_FIELDS.selector[s]);
+}
+function baseOf(vmcs: Vmcs, s: number): number {
+  return vmcs.get(GUEST_SEG_FIELDS.base[s]);
+}
+function limitOf(vmcs: Vmcs, s: number): number {
+  return vmcs.get(GUEST_SEG_FIELDS.limit[s]);
+}
+function arOf(vmcs: Vmcs, s: number): number {
+  return vmcs.get(GUEST_SEG_FIELDS.ar[s]);
+}
+function usableOf(vmcs: Vmcs, s: number): boolean {
+  return (arOf(vmcs, s) & AR_UNUSABLE) === 0;
+}
+function dplOf(vmcs: Vmcs, s: number): number {
+  return (arOf(vmcs, s) >> 5) & 3;
+}
+
+const DATA_SEGS = [Seg.DS, Seg.ES, Seg.FS, Seg.GS];
+const PDPTRS = [F.GUEST_PDPTR0, F.GUEST_PDPTR1, F.GUEST_PDPTR2, F.GUEST_PDPTR3];
+
+/**
+ * §26.3.1: guest state. Returns null or the failure (qualification + message). `readPdpte`
+ * reads PDPTE `k` of the table at guest-physical `cr3` (PAE paging without EPT).
+ */
+export function checkGuest(vmcs: Vmcs, readPdpte: (cr3: number, k: number) => [number, number] | null): GuestStateFailure | null {
   const proc = vmcs.get(F.CPU_BASED_VM_EXEC_CONTROL);
   const proc2 = (proc & CPU_BASED.ACTIVATE_SECONDARY_CONTROLS) !== 0 ? vmcs.get(F.SECONDARY_VM_EXEC_CONTROL) : 0;
   const unrestricted = (proc2 & SECONDARY_EXEC.UNRESTRICTED_GUEST) !== 0;
@@ -204,146 +232,139 @@ export function checkGuest(vmcs: Vmcs, readPdpte: (k: number) => [number, number
   // ---- Control registers, debug registers, MSRs (§26.3.1.1)
   const cr0 = vmcs.get(F.GUEST_CR0);
   const fixed0 = unrestricted ? CR0_FIXED0 & ~(CR0_PE | CR0_PG) : CR0_FIXED0;
-  if ((cr0 & fixed0) !== fixed0) return fail(`GUEST_CR0 ${hex(cr0)} clears a bit fixed to 1 (IA32_VMX_CR0_FIXED0${unrestricted ? " without PE/PG: unrestricted guest" : ""})`);
-  if ((cr0 & ~CR0_FIXED1) !== 0) return fail(`GUEST_CR0 ${hex(cr0)} sets a bit fixed to 0`);
-  if ((cr0 & CR0_PG) !== 0 && (cr0 & CR0_PE) === 0) return fail("GUEST_CR0.PG = 1 with PE = 0");
+  if ((cr0 & fixed0) !== fixed0) return guestFail(`GUEST_CR0 ${hex(cr0)} clears a bit fixed to 1 (IA32_VMX_CR0_FIXED0${unrestricted ? " without PE/PG: unrestricted guest" : ""})`);
+  if ((cr0 & ~CR0_FIXED1) !== 0) return guestFail(`GUEST_CR0 ${hex(cr0)} sets a bit fixed to 0`);
+  if ((cr0 & CR0_PG) !== 0 && (cr0 & CR0_PE) === 0) return guestFail("GUEST_CR0.PG = 1 with PE = 0");
   const cr4 = vmcs.get(F.GUEST_CR4);
-  if ((cr4 & CR4_FIXED0) !== CR4_FIXED0 || (cr4 & ~CR4_FIXED1) !== 0) return fail(`GUEST_CR4 ${hex(cr4)} violates IA32_VMX_CR4_FIXED0/1 (VMXE must be 1)`);
-  if ((entry & VM_ENTRY.LOAD_DEBUG_CONTROLS) !== 0 && vmcs.get(F.GUEST_IA32_DEBUGCTL | 1) !== 0) return fail("GUEST_IA32_DEBUGCTL bits 63:32 are set");
+  if ((cr4 & CR4_FIXED0) !== CR4_FIXED0 || (cr4 & ~CR4_FIXED1) !== 0) return guestFail(`GUEST_CR4 ${hex(cr4)} violates IA32_VMX_CR4_FIXED0/1 (VMXE must be 1)`);
+  if ((entry & VM_ENTRY.LOAD_DEBUG_CONTROLS) !== 0 && vmcs.get(F.GUEST_IA32_DEBUGCTL | 1) !== 0) return guestFail("GUEST_IA32_DEBUGCTL bits 63:32 are set");
   if ((entry & VM_ENTRY.LOAD_IA32_PAT) !== 0 && !patValid(vmcs.get(F.GUEST_IA32_PAT), vmcs.get(F.GUEST_IA32_PAT | 1))) {
-    return fail("GUEST_IA32_PAT holds a reserved memory type");
+    return guestFail("GUEST_IA32_PAT holds a reserved memory type");
   }
   if ((entry & VM_ENTRY.LOAD_IA32_EFER) !== 0) {
     const efer = vmcs.get(F.GUEST_IA32_EFER);
-    if ((efer & ~EFER_VALID) !== 0 || vmcs.get(F.GUEST_IA32_EFER | 1) !== 0) return fail(`GUEST_IA32_EFER ${hex(efer)} has reserved bits set`);
-    if ((efer & EFER_LMA) !== 0) return fail("GUEST_IA32_EFER.LMA must equal IA-32e mode guest (0)");
-    if ((cr0 & CR0_PG) !== 0 && (efer & EFER_LME) !== 0) return fail("GUEST_IA32_EFER.LME must equal LMA when CR0.PG = 1");
+    if ((efer & ~EFER_VALID) !== 0 || vmcs.get(F.GUEST_IA32_EFER | 1) !== 0) return guestFail(`GUEST_IA32_EFER ${hex(efer)} has reserved bits set`);
+    if ((efer & EFER_LMA) !== 0) return guestFail("GUEST_IA32_EFER.LMA must equal IA-32e mode guest (0)");
+    if ((cr0 & CR0_PG) !== 0 && (efer & EFER_LME) !== 0) return guestFail("GUEST_IA32_EFER.LME must equal LMA when CR0.PG = 1");
   }
 
   // ---- Segment registers (§26.3.1.2)
   const rflags = vmcs.get(F.GUEST_RFLAGS);
   const v86 = (rflags & RFLAGS_VM) !== 0;
-  const sel = (s: number): number => vmcs.get(GUEST_SEG_FIELDS.selector[s]);
-  const base = (s: number): number => vmcs.get(GUEST_SEG_FIELDS.base[s]);
-  const limit = (s: number): number => vmcs.get(GUEST_SEG_FIELDS.limit[s]);
-  const ar = (s: number): number => vmcs.get(GUEST_SEG_FIELDS.ar[s]);
-  const usable = (s: number): boolean => (ar(s) & AR_UNUSABLE) === 0;
-  const dpl = (s: number): number => (ar(s) >> 5) & 3;
-  if ((sel(SEG_TR) & 4) !== 0) return fail("GUEST_TR_SELECTOR.TI must be 0");
-  if (usable(SEG_LDTR) && (sel(SEG_LDTR) & 4) !== 0) return fail("GUEST_LDTR_SELECTOR.TI must be 0");
-  if (!v86 && !unrestricted && (sel(Seg.SS) & 3) !== (sel(Seg.CS) & 3)) return fail("GUEST_SS_SELECTOR.RPL must equal GUEST_CS_SELECTOR.RPL");
+  if ((selOf(vmcs, SEG_TR) & 4) !== 0) return guestFail("GUEST_TR_SELECTOR.TI must be 0");
+  if (usableOf(vmcs, SEG_LDTR) && (selOf(vmcs, SEG_LDTR) & 4) !== 0) return guestFail("GUEST_LDTR_SELECTOR.TI must be 0");
+  if (!v86 && !unrestricted && (selOf(vmcs, Seg.SS) & 3) !== (selOf(vmcs, Seg.CS) & 3)) return guestFail("GUEST_SS_SELECTOR.RPL must equal GUEST_CS_SELECTOR.RPL");
   if (v86) {
     for (let s = 0; s < 6; s++) {
-      if ((base(s) >>> 0) !== ((sel(s) << 4) >>> 0)) return fail(`GUEST_${SEG_NAMES[s]}_BASE must be selector << 4 in virtual-8086 mode`);
-      if ((limit(s) >>> 0) !== 0xffff) return fail(`GUEST_${SEG_NAMES[s]}_LIMIT must be 0xffff in virtual-8086 mode`);
-      if (ar(s) !== 0xf3) return fail(`GUEST_${SEG_NAMES[s]}_AR_BYTES must be 0xf3 in virtual-8086 mode`);
+      if ((baseOf(vmcs, s) >>> 0) !== ((selOf(vmcs, s) << 4) >>> 0)) return guestFail(`GUEST_${SEG_NAMES[s]}_BASE must be selector << 4 in virtual-8086 mode`);
+      if ((limitOf(vmcs, s) >>> 0) !== 0xffff) return guestFail(`GUEST_${SEG_NAMES[s]}_LIMIT must be 0xffff in virtual-8086 mode`);
+      if (arOf(vmcs, s) !== 0xf3) return guestFail(`GUEST_${SEG_NAMES[s]}_AR_BYTES must be 0xf3 in virtual-8086 mode`);
     }
   } else {
-    const csAr = ar(Seg.CS);
+    const csAr = arOf(vmcs, Seg.CS);
     const csType = csAr & AR_TYPE;
     if (!(csType === 9 || csType === 11 || csType === 13 || csType === 15 || (unrestricted && csType === 3))) {
-      return fail(`GUEST_CS_AR_BYTES type ${csType} is not an accessed code segment${unrestricted ? " or accessed read/write data" : ""}`);
+      return guestFail(`GUEST_CS_AR_BYTES type ${csType} is not an accessed code segment${unrestricted ? " or accessed read/write data" : ""}`);
     }
-    if ((csAr & AR_S) === 0) return fail("GUEST_CS_AR_BYTES.S must be 1");
-    if (csType === 3 && dpl(Seg.CS) !== 0) return fail("GUEST_CS_AR_BYTES.DPL must be 0 for a data-type CS");
-    if ((csType === 9 || csType === 11) && dpl(Seg.CS) !== dpl(Seg.SS)) return fail("GUEST_CS_AR_BYTES.DPL must equal SS.DPL (non-conforming code)");
-    if ((csType === 13 || csType === 15) && dpl(Seg.CS) > dpl(Seg.SS)) return fail("GUEST_CS_AR_BYTES.DPL must not exceed SS.DPL (conforming code)");
-    if (usable(Seg.SS)) {
-      const t = ar(Seg.SS) & AR_TYPE;
-      if (t !== 3 && t !== 7) return fail(`GUEST_SS_AR_BYTES type ${t} is not a read/write accessed data segment`);
+    if ((csAr & AR_S) === 0) return guestFail("GUEST_CS_AR_BYTES.S must be 1");
+    if (csType === 3 && dplOf(vmcs, Seg.CS) !== 0) return guestFail("GUEST_CS_AR_BYTES.DPL must be 0 for a data-type CS");
+    if ((csType === 9 || csType === 11) && dplOf(vmcs, Seg.CS) !== dplOf(vmcs, Seg.SS)) return guestFail("GUEST_CS_AR_BYTES.DPL must equal SS.DPL (non-conforming code)");
+    if ((csType === 13 || csType === 15) && dplOf(vmcs, Seg.CS) > dplOf(vmcs, Seg.SS)) return guestFail("GUEST_CS_AR_BYTES.DPL must not exceed SS.DPL (conforming code)");
+    if (usableOf(vmcs, Seg.SS)) {
+      const t = arOf(vmcs, Seg.SS) & AR_TYPE;
+      if (t !== 3 && t !== 7) return guestFail(`GUEST_SS_AR_BYTES type ${t} is not a read/write accessed data segment`);
     }
-    if (!unrestricted && dpl(Seg.SS) !== (sel(Seg.SS) & 3)) return fail("GUEST_SS_AR_BYTES.DPL must equal SS.RPL");
-    if ((csType === 3 || (cr0 & CR0_PE) === 0) && dpl(Seg.SS) !== 0) return fail("GUEST_SS_AR_BYTES.DPL must be 0 (real mode or data-type CS)");
-    for (const s of [Seg.DS, Seg.ES, Seg.FS, Seg.GS]) {
-      if (!usable(s)) continue;
-      const a = ar(s);
+    if (!unrestricted && dplOf(vmcs, Seg.SS) !== (selOf(vmcs, Seg.SS) & 3)) return guestFail("GUEST_SS_AR_BYTES.DPL must equal SS.RPL");
+    if ((csType === 3 || (cr0 & CR0_PE) === 0) && dplOf(vmcs, Seg.SS) !== 0) return guestFail("GUEST_SS_AR_BYTES.DPL must be 0 (real mode or data-type CS)");
+    for (const s of DATA_SEGS) {
+      if (!usableOf(vmcs, s)) continue;
+      const a = arOf(vmcs, s);
       const t = a & AR_TYPE;
-      if ((t & 1) === 0) return fail(`GUEST_${SEG_NAMES[s]}_AR_BYTES type ${t} is not accessed`);
-      if ((t & 8) !== 0 && (t & 2) === 0) return fail(`GUEST_${SEG_NAMES[s]}_AR_BYTES is an execute-only code segment`);
-      if (!unrestricted && t <= 11 && dpl(s) < (sel(s) & 3)) return fail(`GUEST_${SEG_NAMES[s]}_AR_BYTES.DPL is below its RPL`);
+      if ((t & 1) === 0) return guestFail(`GUEST_${SEG_NAMES[s]}_AR_BYTES type ${t} is not accessed`);
+      if ((t & 8) !== 0 && (t & 2) === 0) return guestFail(`GUEST_${SEG_NAMES[s]}_AR_BYTES is an execute-only code segment`);
+      if (!unrestricted && t <= 11 && dplOf(vmcs, s) < (selOf(vmcs, s) & 3)) return guestFail(`GUEST_${SEG_NAMES[s]}_AR_BYTES.DPL is below its RPL`);
     }
     for (let s = 0; s < 6; s++) {
-      if (s !== Seg.CS && !usable(s)) continue;
-      const a = ar(s);
-      if ((a & AR_S) === 0) return fail(`GUEST_${SEG_NAMES[s]}_AR_BYTES.S must be 1`);
-      if ((a & AR_P) === 0) return fail(`GUEST_${SEG_NAMES[s]}_AR_BYTES.P must be 1`);
-      if ((a & AR_RESERVED) !== 0) return fail(`GUEST_${SEG_NAMES[s]}_AR_BYTES has reserved bits set`);
-      if (!granularityOk(limit(s), a)) return fail(`GUEST_${SEG_NAMES[s]}_LIMIT ${hex(limit(s))} is inconsistent with AR.G`);
+      if (s !== Seg.CS && !usableOf(vmcs, s)) continue;
+      const a = arOf(vmcs, s);
+      if ((a & AR_S) === 0) return guestFail(`GUEST_${SEG_NAMES[s]}_AR_BYTES.S must be 1`);
+      if ((a & AR_P) === 0) return guestFail(`GUEST_${SEG_NAMES[s]}_AR_BYTES.P must be 1`);
+      if ((a & AR_RESERVED) !== 0) return guestFail(`GUEST_${SEG_NAMES[s]}_AR_BYTES has reserved bits set`);
+      if (!granularityOk(limitOf(vmcs, s), a)) return guestFail(`GUEST_${SEG_NAMES[s]}_LIMIT ${hex(limitOf(vmcs, s))} is inconsistent with AR.G`);
     }
   }
   {
-    const a = ar(SEG_TR);
+    const a = arOf(vmcs, SEG_TR);
     const t = a & AR_TYPE;
-    if (t !== 3 && t !== 11) return fail(`GUEST_TR_AR_BYTES type ${t} is not a busy TSS`);
-    if ((a & AR_S) !== 0) return fail("GUEST_TR_AR_BYTES.S must be 0");
-    if ((a & AR_P) === 0) return fail("GUEST_TR_AR_BYTES.P must be 1");
-    if ((a & AR_RESERVED) !== 0) return fail("GUEST_TR_AR_BYTES has reserved bits set");
-    if ((a & AR_UNUSABLE) !== 0) return fail("GUEST_TR_AR_BYTES must be usable");
-    if (!granularityOk(limit(SEG_TR), a)) return fail("GUEST_TR_LIMIT is inconsistent with AR.G");
+    if (t !== 3 && t !== 11) return guestFail(`GUEST_TR_AR_BYTES type ${t} is not a busy TSS`);
+    if ((a & AR_S) !== 0) return guestFail("GUEST_TR_AR_BYTES.S must be 0");
+    if ((a & AR_P) === 0) return guestFail("GUEST_TR_AR_BYTES.P must be 1");
+    if ((a & AR_RESERVED) !== 0) return guestFail("GUEST_TR_AR_BYTES has reserved bits set");
+    if ((a & AR_UNUSABLE) !== 0) return guestFail("GUEST_TR_AR_BYTES must be usable");
+    if (!granularityOk(limitOf(vmcs, SEG_TR), a)) return guestFail("GUEST_TR_LIMIT is inconsistent with AR.G");
   }
-  if (usable(SEG_LDTR)) {
-    const a = ar(SEG_LDTR);
-    if ((a & AR_TYPE) !== 2) return fail("GUEST_LDTR_AR_BYTES type must be 2 (LDT)");
-    if ((a & AR_S) !== 0) return fail("GUEST_LDTR_AR_BYTES.S must be 0");
-    if ((a & AR_P) === 0) return fail("GUEST_LDTR_AR_BYTES.P must be 1");
-    if ((a & AR_RESERVED) !== 0) return fail("GUEST_LDTR_AR_BYTES has reserved bits set");
-    if (!granularityOk(limit(SEG_LDTR), a)) return fail("GUEST_LDTR_LIMIT is inconsistent with AR.G");
+  if (usableOf(vmcs, SEG_LDTR)) {
+    const a = arOf(vmcs, SEG_LDTR);
+    if ((a & AR_TYPE) !== 2) return guestFail("GUEST_LDTR_AR_BYTES type must be 2 (LDT)");
+    if ((a & AR_S) !== 0) return guestFail("GUEST_LDTR_AR_BYTES.S must be 0");
+    if ((a & AR_P) === 0) return guestFail("GUEST_LDTR_AR_BYTES.P must be 1");
+    if ((a & AR_RESERVED) !== 0) return guestFail("GUEST_LDTR_AR_BYTES has reserved bits set");
+    if (!granularityOk(limitOf(vmcs, SEG_LDTR), a)) return guestFail("GUEST_LDTR_LIMIT is inconsistent with AR.G");
   }
 
   // ---- Descriptor-table registers (§26.3.1.3)
-  if ((vmcs.get(F.GUEST_GDTR_LIMIT) & 0xffff0000) !== 0) return fail("GUEST_GDTR_LIMIT bits 31:16 are set");
-  if ((vmcs.get(F.GUEST_IDTR_LIMIT) & 0xffff0000) !== 0) return fail("GUEST_IDTR_LIMIT bits 31:16 are set");
+  if ((vmcs.get(F.GUEST_GDTR_LIMIT) & 0xffff0000) !== 0) return guestFail("GUEST_GDTR_LIMIT bits 31:16 are set");
+  if ((vmcs.get(F.GUEST_IDTR_LIMIT) & 0xffff0000) !== 0) return guestFail("GUEST_IDTR_LIMIT bits 31:16 are set");
 
   // ---- RIP and RFLAGS (§26.3.1.4)
-  if ((rflags & RFLAGS_RESERVED) !== 0 || (rflags & 2) === 0) return fail(`GUEST_RFLAGS ${hex(rflags)}: reserved bits set or bit 1 clear`);
-  if (v86 && (cr0 & CR0_PE) === 0) return fail("GUEST_RFLAGS.VM must be 0 when CR0.PE = 0");
+  if ((rflags & RFLAGS_RESERVED) !== 0 || (rflags & 2) === 0) return guestFail(`GUEST_RFLAGS ${hex(rflags)}: reserved bits set or bit 1 clear`);
+  if (v86 && (cr0 & CR0_PE) === 0) return guestFail("GUEST_RFLAGS.VM must be 0 when CR0.PE = 0");
   const injInfo = vmcs.get(F.VM_ENTRY_INTR_INFO_FIELD);
   const injecting = injInfo < 0;
   const injType = (injInfo >> 8) & 7;
   const injVector = injInfo & 0xff;
-  if (injecting && injType === INTR_TYPE.EXT_INTR && (rflags & RFLAGS_IF) === 0) return fail("injecting an external interrupt needs GUEST_RFLAGS.IF = 1");
+  if (injecting && injType === INTR_TYPE.EXT_INTR && (rflags & RFLAGS_IF) === 0) return guestFail("injecting an external interrupt needs GUEST_RFLAGS.IF = 1");
 
   // ---- Non-register state (§26.3.1.5)
   const activity = vmcs.get(F.GUEST_ACTIVITY_STATE);
-  if (activity !== GUEST_ACTIVITY.ACTIVE && activity !== GUEST_ACTIVITY.HLT) return fail(`GUEST_ACTIVITY_STATE ${activity} is not supported (IA32_VMX_MISC)`);
-  if (activity === GUEST_ACTIVITY.HLT && dpl(Seg.SS) !== 0) return fail("GUEST_ACTIVITY_STATE HLT needs SS.DPL = 0");
+  if (activity !== GUEST_ACTIVITY.ACTIVE && activity !== GUEST_ACTIVITY.HLT) return guestFail(`GUEST_ACTIVITY_STATE ${activity} is not supported (IA32_VMX_MISC)`);
+  if (activity === GUEST_ACTIVITY.HLT && dplOf(vmcs, Seg.SS) !== 0) return guestFail("GUEST_ACTIVITY_STATE HLT needs SS.DPL = 0");
   const intr = vmcs.get(F.GUEST_INTERRUPTIBILITY_INFO);
-  if ((intr & ~0xf) !== 0) return fail("GUEST_INTERRUPTIBILITY_INFO reserved bits are set");
+  if ((intr & ~0xf) !== 0) return guestFail("GUEST_INTERRUPTIBILITY_INFO reserved bits are set");
   const sti = (intr & GUEST_INTR_STATE.STI) !== 0;
   const movSs = (intr & GUEST_INTR_STATE.MOV_SS) !== 0;
-  if ((sti || movSs) && activity !== GUEST_ACTIVITY.ACTIVE) return fail("blocking by STI or MOV SS needs the active activity state");
+  if ((sti || movSs) && activity !== GUEST_ACTIVITY.ACTIVE) return guestFail("blocking by STI or MOV SS needs the active activity state");
   if (injecting && activity === GUEST_ACTIVITY.HLT) {
     const ok = injType === INTR_TYPE.EXT_INTR || injType === INTR_TYPE.NMI_INTR || injType === INTR_TYPE.OTHER_EVENT ||
       (injType === INTR_TYPE.HARD_EXCEPTION && (injVector === 1 || injVector === 18));
-    if (!ok) return fail("only external interrupts, NMIs, #DB and #MC can be injected into the HLT state");
+    if (!ok) return guestFail("only external interrupts, NMIs, #DB and #MC can be injected into the HLT state");
   }
-  if (sti && movSs) return fail("GUEST_INTERRUPTIBILITY_INFO blocks by both STI and MOV SS");
-  if (sti && (rflags & RFLAGS_IF) === 0) return fail("blocking by STI needs RFLAGS.IF = 1");
-  if ((intr & GUEST_INTR_STATE.SMI) !== 0) return fail("blocking by SMI outside SMM");
-  if (injecting && injType === INTR_TYPE.EXT_INTR && (sti || movSs)) return fail("injecting an external interrupt while blocked by STI/MOV SS");
-  if (injecting && injType === INTR_TYPE.NMI_INTR && movSs) return fail("injecting an NMI while blocked by MOV SS");
+  if (sti && movSs) return guestFail("GUEST_INTERRUPTIBILITY_INFO blocks by both STI and MOV SS");
+  if (sti && (rflags & RFLAGS_IF) === 0) return guestFail("blocking by STI needs RFLAGS.IF = 1");
+  if ((intr & GUEST_INTR_STATE.SMI) !== 0) return guestFail("blocking by SMI outside SMM");
+  if (injecting && injType === INTR_TYPE.EXT_INTR && (sti || movSs)) return guestFail("injecting an external interrupt while blocked by STI/MOV SS");
+  if (injecting && injType === INTR_TYPE.NMI_INTR && movSs) return guestFail("injecting an NMI while blocked by MOV SS");
   const pde = vmcs.get(F.GUEST_PENDING_DBG_EXCEPTIONS);
-  if ((pde & ~0x500f) !== 0) return fail("GUEST_PENDING_DBG_EXCEPTIONS reserved bits are set");
+  if ((pde & ~0x500f) !== 0) return guestFail("GUEST_PENDING_DBG_EXCEPTIONS reserved bits are set");
   if (sti || movSs || activity === GUEST_ACTIVITY.HLT) {
     const btf = (vmcs.get(F.GUEST_IA32_DEBUGCTL) & 2) !== 0;
     const bs = (pde & 0x4000) !== 0;
     const tf = (rflags & RFLAGS_TF) !== 0;
-    if (tf && !btf && !bs) return fail("GUEST_PENDING_DBG_EXCEPTIONS.BS must be 1 (TF = 1, blocked or halted)");
-    if ((!tf || btf) && bs) return fail("GUEST_PENDING_DBG_EXCEPTIONS.BS must be 0 (TF = 0 or BTF = 1)");
+    if (tf && !btf && !bs) return guestFail("GUEST_PENDING_DBG_EXCEPTIONS.BS must be 1 (TF = 1, blocked or halted)");
+    if ((!tf || btf) && bs) return guestFail("GUEST_PENDING_DBG_EXCEPTIONS.BS must be 0 (TF = 0 or BTF = 1)");
   }
   if (vmcs.get(F.VMCS_LINK_POINTER) !== -1 || vmcs.get(F.VMCS_LINK_POINTER | 1) !== -1) {
-    return fail("VMCS_LINK_POINTER must be all ones (VMCS shadowing is not supported)", ENTRY_FAIL_VMCS_LINK_PTR);
+    return guestFail("VMCS_LINK_POINTER must be all ones (VMCS shadowing is not supported)", ENTRY_FAIL_VMCS_LINK_PTR);
   }
 
   // ---- PDPTEs (§26.3.1.6): PAE paging outside IA-32e mode.
   if ((cr0 & CR0_PG) !== 0 && (cr4 & CR4_PAE) !== 0) {
     const ept = (proc2 & SECONDARY_EXEC.ENABLE_EPT) !== 0;
-    const pdptrs = [F.GUEST_PDPTR0, F.GUEST_PDPTR1, F.GUEST_PDPTR2, F.GUEST_PDPTR3];
     for (let k = 0; k < 4; k++) {
-      const e = ept ? [vmcs.get(pdptrs[k]), vmcs.get(pdptrs[k] | 1)] : readPdpte(k);
-      if (e === null) return fail("the PDPTEs at GUEST_CR3 are not readable", ENTRY_FAIL_PDPTE);
+      const e = ept ? [vmcs.get(PDPTRS[k]), vmcs.get(PDPTRS[k] | 1)] : readPdpte(vmcs.get(F.GUEST_CR3), k);
+      if (e === null) return guestFail("the PDPTEs at GUEST_CR3 are not readable", ENTRY_FAIL_PDPTE);
       if ((e[0] & 1) !== 0 && ((e[0] & 0x1e6) !== 0 || (e[1] & ~0xf) !== 0)) {
-        return fail(`PDPTE ${k} ${hex(e[1])}_${hex(e[0])} has reserved bits set`, ENTRY_FAIL_PDPTE);
+        return guestFail(`PDPTE ${k} ${hex(e[1])}_${hex(e[0])} has reserved bits set`, ENTRY_FAIL_PDPTE);
       }
     }
   }

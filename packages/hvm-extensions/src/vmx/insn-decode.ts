@@ -48,10 +48,22 @@ export function readCode(cpu: Cpu, eip: number, out: Int16Array): void {
 }
 
 const bytes = new Int16Array(16);
+const window16 = new Int16Array(16);
 
 /** Decode prefixes and opcode at `eip`; modrm-carrying forms handled: 0F 01 /7 only. */
 export function decodeAt(cpu: Cpu, eip: number): Decoded | null {
   readCode(cpu, eip, bytes);
+  return decodeBytes(cpu, eip);
+}
+
+/** Load `bytes` with the `len` bytes before `end` (from `window16`, which holds the 16 before it). */
+function loadTail(len: number): void {
+  bytes.fill(-1);
+  for (let k = 0; k < len; k++) bytes[k] = window16[16 - len + k];
+}
+
+/** Decode the instruction whose bytes are in `bytes` and which starts at `eip`. */
+function decodeBytes(cpu: Cpu, eip: number): Decoded | null {
   const d: Decoded = { eip, len: 0, opcode: -1, o32: cpu.csD, a32: cpu.csD, seg: -1, rep: 0, imm: 0, linear: 0 };
   let k = 0;
   for (; k < 15; k++) {
@@ -183,8 +195,10 @@ function modrmAddress(cpu: Cpu, d: Decoded, k: number, m: number): number {
  */
 export function findRetiredOut(cpu: Cpu, end: number, port: number, size: number): Decoded | null {
   let best: Decoded | null = null;
+  readCode(cpu, (end - 16) | 0, window16);
   for (let len = 1; len <= 15; len++) {
-    const d = decodeAt(cpu, (end - len) | 0);
+    loadTail(len);
+    const d = decodeBytes(cpu, (end - len) | 0);
     if (d === null || d.len !== len) continue;
     const string = d.opcode === 0x6e || d.opcode === 0x6f;
     if (!outMatches(cpu, d, port, size, string)) continue;
@@ -212,8 +226,10 @@ export function outMatches(cpu: Cpu, d: Decoded, port: number, size: number, str
 
 /** Find the INVLPG that just retired, ended at `end` and invalidated linear address `linear`. */
 export function findRetiredInvlpg(cpu: Cpu, end: number, linear: number): Decoded | null {
+  readCode(cpu, (end - 16) | 0, window16);
   for (let len = 3; len <= 15; len++) {
-    const d = decodeAt(cpu, (end - len) | 0);
+    loadTail(len);
+    const d = decodeBytes(cpu, (end - len) | 0);
     if (d === null || d.len !== len || d.opcode !== 0x101 || ((d.imm >> 3) & 7) !== 7) continue;
     if ((d.linear >>> 0) === (linear >>> 0)) return d;
   }

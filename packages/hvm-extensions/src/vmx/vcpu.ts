@@ -459,7 +459,7 @@ export class VmxVcpu implements HvmVcpu {
     const host = checkHost(v);
     if (host !== null) return this.vmfail(VMXERR.ENTRY_INVALID_HOST_STATE_FIELD, host);
     this.checkModelLimits(v);
-    const guest = checkGuest(v, (k) => this.readGuestPdpte(v, k));
+    const guest = checkGuest(v, this.pdpteReader);
     if (guest !== null) {
       v.set(F.VM_EXIT_REASON, EXIT_REASON_INVALID_GUEST_STATE | VMX_EXIT_REASONS_FAILED_VMENTRY);
       v.set(F.EXIT_QUALIFICATION, guest.qualification);
@@ -499,11 +499,12 @@ export class VmxVcpu implements HvmVcpu {
     }
   }
 
-  private readGuestPdpte(v: Vmcs, k: number): [number, number] | null {
-    const a = ((v.get(F.GUEST_CR3) & ~0x1f) >>> 0) + 8 * k;
+  /** PDPTE `k` of the PAE table at guest-physical `cr3` (entry checks without EPT). */
+  private readonly pdpteReader = (cr3: number, k: number): [number, number] => {
+    const a = ((cr3 & ~0x1f) >>> 0) + 8 * k;
     const mem = this.cpu.mem;
     return [mem.read32(a), mem.read32(a + 4)];
-  }
+  };
 
   /** Read the controls and point the CPU's intercept knobs at them. */
   private configure(v: Vmcs): void {
