@@ -59,7 +59,7 @@ export class VmxExit implements HvmExit {
   code = 0;
   /** VM_EXIT_REASON bit 31: this is a VM-entry failure (EXIT_REASON_INVALID_GUEST_STATE…). */
   entryFailure = false;
-  /** VMLAUNCH/VMRESUME failed before entering: VM-instruction error number, or 0 for VMfailInvalid. */
+  /** VMLAUNCH/VMRESUME failed before entering: VM-instruction error number, 0 for VMfailInvalid; -1 otherwise. */
   vmInstructionError = -1;
   /** EXIT_QUALIFICATION. */
   qualification = 0;
