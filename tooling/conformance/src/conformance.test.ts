@@ -13,14 +13,12 @@ const TIMEOUT = 600_000;
 
 describe("x86-vectors conformance", () => {
   it(
-    "native-ia32: every non-x87 vector passes",
+    "native-ia32: every vector passes (x87 included)",
     () => {
       const r = runNativeSuite(join(DEFAULT_VECTOR_DIR, "native-ia32"));
       console.log(formatResult(r));
       expect(r.total).toBe(77060);
-      // Only the x87 groups may be skipped (x87 is the next issue).
-      expect([...r.skips.keys()].every((k) => k.startsWith("x87_"))).toBe(true);
-      expect(r.skipped).toBe(10000);
+      expect(r.skipped).toBe(0);
       expect(r.failed).toBe(0);
     },
     TIMEOUT,

@@ -13,6 +13,7 @@ import { PhysicalMemory } from "@virtkit/mmu";
 import { Cpu, ExitReason, Seg } from "@virtkit/cpu";
 import { NATIVE_GPRS, readNativeGroup, type NativeVector, type MemWindow } from "./native.js";
 import { SuiteResult, hex, type Diff } from "./result.js";
+import { compareX87, loadX87 } from "./native-x87.js";
 
 export const CODE_BASE = 0x10000000;
 
@@ -239,6 +240,7 @@ export class NativeMachine {
     c.cr2 = 0;
     c.exceptionExits = 0xffffffff | 0;
     mem.getAndClearDirtyLog();
+    loadX87(c, v);
 
     const reason = c.step();
     const dirty = mem.getAndClearDirtyLog();
@@ -320,6 +322,9 @@ export class NativeMachine {
       if (shown > 16) diffs.push({ what: "mem", expected: "", got: `… ${shown - 16} more bytes differ in that page` });
     }
 
+    // x87 state (FSAVE image), for the vectors that record it.
+    for (const d of compareX87(c, v)) diffs.push(d);
+
     // Reset what this vector touched.
     this.clearWindow(CODE_BASE, code.length);
     for (const [a, b] of windows) this.clearWindow(a, b.length);
@@ -342,8 +347,6 @@ export class NativeMachine {
   }
 }
 
-export const X87_SKIP_REASON = "x87 FPU: next issue";
-
 export function runNativeSuite(dir: string, opts: NativeRunOptions = {}): SuiteResult {
   const result = new SuiteResult("native-ia32");
   const m = new NativeMachine();
@@ -352,11 +355,6 @@ export function runNativeSuite(dir: string, opts: NativeRunOptions = {}): SuiteR
     const f = opts.filter;
     const vectors = readNativeGroup(join(dir, file)).filter((v) => f === undefined || group.includes(f) || file.includes(f) || v.form.includes(f));
     if (vectors.length === 0) continue;
-    if (group.startsWith("x87_")) {
-      result.skip(group, X87_SKIP_REASON, group, vectors.length);
-      opts.onGroup?.(group, vectors.length);
-      continue;
-    }
     for (const v of vectors) {
       const diffs = m.runVector(v);
       if (diffs.length === 0) result.pass();
