@@ -67,6 +67,7 @@ if [ "${X87_STRICT:-0}" = 1 ]; then
   build_x87_guest x87-basic x87-basic
   build_x87_guest x87-rounding x87-rounding
   build_x87_guest x87-exceptions x87-exceptions
+  build_x87_guest x87-ferr x87-ferr
   exit 0
 fi
 
@@ -81,3 +82,4 @@ build_guest bench-int-quick bench-int -DBENCH_QUICK=1
 build_x87_guest x87-basic x87-basic
 build_x87_guest x87-rounding x87-rounding
 build_x87_guest x87-exceptions x87-exceptions
+build_x87_guest x87-ferr x87-ferr

@@ -10,7 +10,8 @@ if (!haveQemu) {
 
 describe("test guests under QEMU TCG", () => {
   for (const guest of listGuests().filter((g) => g.quick)) {
-    it.skipIf(!haveQemu)(`${guest.name} prints RESULT PASS and exits with status 1`, async () => {
+    // Guests with qemuPasses = false make QEMU 7.2 abort (README.md): no reference there.
+    it.skipIf(!haveQemu || !guest.qemuPasses)(`${guest.name} prints RESULT PASS and exits with status 1`, async () => {
       expect(existsSync(guest.elfPath), `${guest.elfPath} missing: run build.sh`).toBe(true);
       const run = await runUnderQemu(guest.elfPath, { timeoutMs: 20_000 });
       expect(lastLine(run.output), run.output).toBe(`RESULT PASS ${guest.name}`);
@@ -23,5 +24,10 @@ describe("listGuests", () => {
   it("marks only the full benchmark as slow", () => {
     const slow = listGuests().filter((g) => !g.quick).map((g) => g.name);
     expect(slow).toEqual(["bench-int"]);
+  });
+
+  it("marks only x87-ferr as failing under QEMU", () => {
+    const failing = listGuests().filter((g) => !g.qemuPasses).map((g) => g.name);
+    expect(failing).toEqual(["x87-ferr"]);
   });
 });
