@@ -495,6 +495,17 @@ describe("VMX exits from the exits guest", () => {
     expect(vcpu.vmread(F.VM_EXIT_INTR_INFO)).toBe(0x80000040);
   });
 
+  it("delivers a host interrupt through the guest IDT without external-interrupt exiting", () => {
+    const { vcpu, mem } = makeVm({ rip: 0x1450 });
+    vcpu.vmwrite(F.PIN_BASED_VM_EXEC_CONTROL, vcpu.vmread(F.PIN_BASED_VM_EXEC_CONTROL) & ~PIN_BASED.EXT_INTR_MASK);
+    vcpu.vmwrite(F.GUEST_RFLAGS, 0x202);
+    vcpu.postExternalInterrupt(0x22);
+    const x = vcpu.enter();
+    expect(x.reason).toBe(EXIT_REASON_HLT);
+    expect(mem.read8(0x6000)).toBe(0x22);
+    expect(vcpu.cpu.intr).toBe(0);
+  });
+
   it("reads the guest halted state back and keeps MSR accesses of core MSRs working", () => {
     const { vcpu } = makeVm({ rip: 0x1075 });
     const x = vcpu.enter();

@@ -207,8 +207,10 @@ export class VmxVcpu implements HvmVcpu {
     };
     this.pic = {
       acknowledge: () => {
+        // INTR is a level: lower it during INTA, nothing else is pending on the host line.
         const v = this.hostIntrVector;
         this.hostIntrVector = -1;
+        cpu.intr = 0;
         return v;
       },
     };
