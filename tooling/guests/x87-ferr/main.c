@@ -9,10 +9,11 @@
 
    QEMU 7.2.22 (Debian 12) aborts on this path: FWAIT raises IRQ13 from the vCPU thread
    without the big QEMU lock and trips an assertion in tcg_handle_interrupt (QEMU issue
-   1808, fixed upstream in 8.1). Such a fixed QEMU asserts FERR# at FWAIT and takes the
-   interrupt a few instructions later, which the default checks allow; it keeps IGNNE#
-   set after FNCLEX (it clears it only on FLDENV/FRSTOR), which is why the second round
-   is X87_STRICT only. See README.md. */
+   1808, fixed upstream in 2023 by commit c1f27a0c6ae4). A fixed QEMU asserts FERR# only
+   at FWAIT and should take the interrupt a few instructions later, which the default
+   checks allow (not tried: no such QEMU here); it keeps IGNNE# set after FNCLEX (its
+   source clears it only on FLDENV/FRSTOR), which is why the second round is X87_STRICT
+   only. See README.md. */
 #include "lib.h"
 #include "x87.h"
 
