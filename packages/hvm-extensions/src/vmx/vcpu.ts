@@ -1,4 +1,4 @@
-import { Cr0, ExitReason, Flag, GUEST_EXIT, GUEST_FAULT, Seg, Vec, type Cpu, type InterruptController, type MsrHandler } from "@virtkit/cpu";
+import { Cr0, ExitReason, Flag, GUEST_EXIT, GUEST_FAULT, Seg, Vec, type Cpu, type Insn, type InterruptController, type MsrHandler } from "@virtkit/cpu";
 import * as F from "./fields.js";
 import {
   CPU_BASED, EXIT_REASON_CPUID, EXIT_REASON_EPT_MISCONFIG, EXIT_REASON_EPT_VIOLATION, EXIT_REASON_EXCEPTION_NMI,
@@ -114,6 +114,14 @@ const Deferred = { NONE: 0, INS: 1, MMIO: 2 } as const;
 const EMPTY_BUS: HostIoBus = { in: (_p, size) => (size === 4 ? -1 : size === 2 ? 0xffff : 0xff), out: () => undefined };
 
 const code = new Int16Array(3);
+
+/** The decoder's view of an instruction the CPU reports (`Cpu.exitInsn`). */
+function fromInsn(i: Insn): Decoded {
+  return {
+    eip: i.eip, len: i.len, opcode: i.opcode, o32: i.o32, a32: i.a32, seg: i.segOverride !== 0 ? i.seg : -1,
+    rep: i.rep, imm: i.imm, linear: 0,
+  };
+}
 
 /**
  * A VMX logical processor running guests on a `Cpu`: VMXON/VMCLEAR/VMPTRLD/VMREAD/VMWRITE/
@@ -817,7 +825,13 @@ export class VmxVcpu implements HvmVcpu {
         }
         const post = cpu.eip;
         let d: Decoded | null;
-        if (cpu.repRestart !== 0) {
+        const xi = cpu.exitInsn;
+        cpu.exitInsn = null;
+        if (xi !== null) {
+          // The CPU names the instruction it retired (or left for a REP restart).
+          d = fromInsn(xi);
+          cpu.repRestart = 0;
+        } else if (cpu.repRestart !== 0) {
           // REP OUTS with iterations left: EIP is still on the instruction.
           d = decodeAt(cpu, post);
           cpu.repRestart = 0;
