@@ -20,7 +20,9 @@ describe("bare-metal guests on the virtkit CPU", () => {
 });
 
 describe.skipIf(!haveQemu)("same output as qemu-system-i386", () => {
-  for (const g of guests) {
+  // Guests that the installed QEMU cannot run (x87-ferr: QEMU 7.2 aborts on FERR#) are compared
+  // only under virtkit above.
+  for (const g of guests.filter((x) => x.qemuPasses)) {
     it(`${g.name}: byte-identical console output and exit status`, async () => {
       const ours = runMultiboot(readFileSync(g.elfPath), { memoryMiB: 32, maxInstructions: 50_000_000 });
       const theirs = await runUnderQemu(g.elfPath);
