@@ -21,6 +21,7 @@ options:
   --cpu MODEL        QEMU -cpu model (default: QEMU's default)
   --keep-going N     collect up to N divergences, resyncing registers after each
   --no-caches        do not compare segment descriptor caches
+  --x87              compare x87 state too (insn mode; QEMU logs fpu, ~40% slower)
   --start-at ADDR[:N]  start comparing at the N-th arrival at linear ADDR (QEMU runs
                      there at full speed; its RAM and registers are copied to virtkit)
   --initrd FILE, --append CMDLINE   for Linux bzImages (with --start-at)
@@ -37,6 +38,7 @@ const { values, positionals } = parseArgs({
     cpu: { type: "string" },
     "keep-going": { type: "string" },
     "no-caches": { type: "boolean" },
+    x87: { type: "boolean" },
     qemu: { type: "string" },
     "start-at": { type: "string" },
     initrd: { type: "string" },
@@ -63,6 +65,8 @@ if (!qemuAvailable(qemu)) {
   process.exit(2);
 }
 const verbose = values.verbose === true;
+// Exit through process.exit so that QEMU children are killed by their exit hooks.
+for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(sig, () => process.exit(130));
 let startAt: { addr: number; hits: number } | undefined;
 if (values["start-at"] !== undefined) {
   const [a, n] = values["start-at"].split(":");
@@ -80,6 +84,7 @@ const common = {
   cpuModel: values.cpu,
   maxDivergences: values["keep-going"] !== undefined ? Number(values["keep-going"]) : 1,
   compareCaches: values["no-caches"] !== true,
+  x87: values.x87 === true,
   startAt,
   initrd: values.initrd,
   append: values.append,

@@ -101,6 +101,14 @@ export class QemuSession {
     for (let attempt = 0; attempt < 3; attempt++) {
       const port = await freePort();
       const proc = spawn(qemu, qemuCommandLine(l, port), { stdio: ["ignore", "ignore", "pipe"] });
+      // Never leave QEMU behind (it would block on the log FIFO forever).
+      const reap = (): void => {
+        if (proc.exitCode === null) proc.kill("SIGKILL");
+      };
+      process.once("exit", reap);
+      proc.once("exit", () => {
+        process.off("exit", reap);
+      });
       let stderr = "";
       proc.stderr?.setEncoding("utf8");
       proc.stderr?.on("data", (d: string) => (stderr += d));
@@ -253,6 +261,8 @@ export function decodeG(hex: string, layout: RegLayout, out: ArchState): void {
     out.fcw = get("fctrl") & 0xffff;
     out.fsw = get("fstat") & 0xffff;
     out.ftw = get("ftag") & 0xffff;
-    out.hasX87 = true;
+    // QEMU's stub does not report the tag word (nor say which st slots are live): the
+    // x87 part is informational only in gdb mode.
+    out.hasX87 = false;
   }
 }

@@ -41,7 +41,11 @@ export class ArchState {
   trBase = 0;
   trLimit = 0;
   hasTables = false;
-  /** x87 control/status/tag words and ST0..ST7 as 10-byte values (when `hasX87`). */
+  /**
+   * x87 (when `hasX87`): FCW, FSW (with TOP), the abridged tag byte (bit n: physical register
+   * n not empty) and the physical registers R0..R7 as 10 bytes each (significand
+   * little-endian, then sign+exponent), as QEMU's `FPRn=` dump lines show them.
+   */
   fcw = 0;
   fsw = 0;
   ftw = 0;
@@ -120,7 +124,21 @@ export function captureVirtkit(cpu: Cpu, out: ArchState): ArchState {
   out.trBase = cpu.trBase;
   out.trLimit = cpu.trLimit;
   out.hasTables = true;
-  out.hasX87 = false; // the virtkit CPU has no x87 unit yet
+  const f = cpu.fpu;
+  out.fcw = f.cw & 0xffff;
+  out.fsw = f.getSw() & 0xffff;
+  out.ftw = f.getAbridgedTw() & 0xff;
+  const st = out.st;
+  for (let p = 0; p < 8; p++) {
+    const lo = f.lo[p];
+    const hi = f.hi[p];
+    const se = f.se[p];
+    const o = p * 10;
+    st[o] = lo & 0xff; st[o + 1] = (lo >>> 8) & 0xff; st[o + 2] = (lo >>> 16) & 0xff; st[o + 3] = lo >>> 24;
+    st[o + 4] = hi & 0xff; st[o + 5] = (hi >>> 8) & 0xff; st[o + 6] = (hi >>> 16) & 0xff; st[o + 7] = hi >>> 24;
+    st[o + 8] = se & 0xff; st[o + 9] = (se >>> 8) & 0xff;
+  }
+  out.hasX87 = true;
   return out;
 }
 
@@ -212,7 +230,13 @@ export function statesEqual(v: ArchState, q: ArchState, o: CompareOptions): bool
       if (pm && ((v.ar[s] ^ q.ar[s]) & AR_COMPARE) !== 0) return false;
     }
   }
-  if (q.hasX87 && v.hasX87) return diffStates(v, q, o).length === 0;
+  if (q.hasX87 && v.hasX87) {
+    if (v.fcw !== q.fcw || v.fsw !== q.fsw || v.ftw !== q.ftw) return false;
+    for (let p = 0; p < 8; p++) {
+      if (((q.ftw >> p) & 1) === 0) continue;
+      for (let k = p * 10; k < p * 10 + 10; k++) if (v.st[k] !== q.st[k]) return false;
+    }
+  }
   return true;
 }
 
@@ -260,11 +284,14 @@ export function diffStates(v: ArchState, q: ArchState, o: CompareOptions): Field
     add("FCW", v.fcw, q.fcw);
     add("FSW", v.fsw, q.fsw);
     add("FTW", v.ftw, q.ftw);
-    for (let k = 0; k < 80; k++) {
-      if (v.st[k] !== q.st[k]) {
-        add(`ST${(k / 10) | 0}`, 1, 0);
-        k = k - (k % 10) + 9;
-      }
+    for (let p = 0; p < 8; p++) {
+      if (((q.ftw >> p) & 1) === 0) continue; // an empty register's contents do not matter
+      const o = p * 10;
+      const se = (x: ArchState): number => x.st[o + 8] | (x.st[o + 9] << 8);
+      const w = (x: ArchState, at: number): number => x.st[at] | (x.st[at + 1] << 8) | (x.st[at + 2] << 16) | (x.st[at + 3] << 24);
+      add(`R${p}.se`, se(v), se(q));
+      add(`R${p}.hi`, w(v, o + 4), w(q, o + 4));
+      add(`R${p}.lo`, w(v, o), w(q, o));
     }
   }
   return d;
@@ -281,6 +308,7 @@ export function flagLetters(f: number): string {
 /** Side-by-side text of both states, differing lines marked with `*`. */
 export function formatSideBySide(v: ArchState, q: ArchState, diffs: FieldDiff[]): string {
   const bad = new Set(diffs.map((d) => d.field.split(".")[0]));
+  const x87 = q.hasX87 && v.hasX87;
   const rows: [string, string, string][] = [];
   for (let k = 0; k < 8; k++) rows.push([GPR_NAMES[k], hex(v.gpr[k]), hex(q.gpr[k])]);
   rows.push(["EIP", hex(v.eip), hex(q.eip)]);
@@ -301,6 +329,17 @@ export function formatSideBySide(v: ArchState, q: ArchState, diffs: FieldDiff[])
     rows.push(["IDTR", `${hex(v.idtBase)} ${hex(v.idtLimit, 4)}`, `${hex(q.idtBase)} ${hex(q.idtLimit, 4)}`]);
     rows.push(["LDTR", hex(v.ldtSel, 4), hex(q.ldtSel, 4)]);
     rows.push(["TR", `${hex(v.trSel, 4)} ${hex(v.trBase)} ${hex(v.trLimit)}`, `${hex(q.trSel, 4)} ${hex(q.trBase)} ${hex(q.trLimit)}`]);
+  }
+  if (x87) {
+    rows.push(["FCW", hex(v.fcw, 4), hex(q.fcw, 4)]);
+    rows.push(["FSW", hex(v.fsw, 4), hex(q.fsw, 4)]);
+    rows.push(["FTW", hex(v.ftw, 2), hex(q.ftw, 2)]);
+    const reg = (x: ArchState, p: number): string => {
+      let s = "";
+      for (let k = 9; k >= 0; k--) s += x.st[p * 10 + k].toString(16).padStart(2, "0");
+      return s;
+    };
+    for (let p = 0; p < 8; p++) rows.push([`R${p}`, reg(v, p), reg(q, p)]);
   }
   const w = Math.max(...rows.map((r) => r[1].length), 7);
   const lines = [`  ${"".padEnd(7)}${"virtkit".padEnd(w + 2)}qemu`];
