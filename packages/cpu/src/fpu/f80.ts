@@ -111,6 +111,9 @@ let bE = 0;
 let bH = 0;
 let bL = 0;
 
+/** 2^32. */
+const TWO32 = 4294967296;
+
 /** Bias turning an unsigned int32 comparison into a signed one. */
 const UB = 0x80000000 | 0;
 
@@ -689,21 +692,6 @@ function divFinite(s: number, prec: number, rc: number, masks: number): number {
   return roundToReg(prec, rc, masks);
 }
 
-/** Integer square root of a BigInt (floor). */
-function isqrt(n: bigint): bigint {
-  if (n < 2n) return n;
-  let x = BigInt(Math.floor(Math.sqrt(Number(n))));
-  // Newton steps from the double estimate, then exact correction.
-  for (;;) {
-    const y = (x + n / x) >> 1n;
-    if (y >= x) break;
-    x = y;
-  }
-  while (x * x > n) x--;
-  while ((x + 1n) * (x + 1n) <= n) x++;
-  return x;
-}
-
 /** Square root of a (rounded to prec/rc). Returns the flags; result in `res`. */
 export function sqrt(sa: number, ha: number, la: number, prec: number, rc: number, masks: number): number {
   const ca = classify(sa, ha, la);
@@ -731,26 +719,58 @@ export function sqrt(sa: number, ha: number, la: number, prec: number, rc: numbe
     if ((masks & Ex.DE) === 0) return flags;
   }
   unpackA(sa, ha, la);
-  // value = M · 2^(aE − BIAS − 63); make the power even and scale for 67+ result bits.
-  let m = (BigInt(aH >>> 0) << 32n) | BigInt(aL >>> 0);
+  // value = M · 2^e with M the 64-bit significand; make e even (M may grow to 65 bits).
   let e = aE - BIAS - 63;
+  let top = 0; // bits 65..64 of A
+  let hi = aH >>> 0;
+  let lo = aL >>> 0;
   if ((e & 1) !== 0) {
-    m <<= 1n;
+    top = hi >>> 31;
+    hi = ((hi << 1) | (lo >>> 31)) >>> 0;
+    lo = (lo << 1) >>> 0;
     e -= 1;
   }
-  m <<= 70n;
-  e -= 70;
-  const r = isqrt(m);
-  const sticky = r * r !== m ? 1 : 0;
-  // r has 67 or 68 bits; place its top bit at bit 95 of the working significand.
-  const bits = r.toString(2).length;
-  const w = r << BigInt(96 - bits);
+  // Digit-by-digit root of A · 2^68 (A = top:hi:lo, 66 bits): 67 root bits Q, remainder R.
+  // Limbs are doubles (high parts stay below 2^40, exact) and uint32 lows.
+  let qh = 0;
+  let ql = 0;
+  let rh = 0;
+  let rl = 0;
+  for (let k = 0; k < 67; k++) {
+    let pair = 0;
+    if (k === 0) pair = top;
+    else if (k <= 16) pair = (hi >>> (32 - 2 * k)) & 3;
+    else if (k <= 32) pair = (lo >>> (64 - 2 * k)) & 3;
+    // R = 4R + pair
+    const r4 = rl * 4 + pair;
+    rh = rh * 4 + Math.floor(r4 / TWO32);
+    rl = r4 % TWO32;
+    // T = 4Q + 1
+    const t4 = ql * 4 + 1;
+    const th = qh * 4 + Math.floor(t4 / TWO32);
+    const tl = t4 % TWO32;
+    let bit = 0;
+    if (rh > th || (rh === th && rl >= tl)) {
+      let l = rl - tl;
+      let borrow = 0;
+      if (l < 0) {
+        l += TWO32;
+        borrow = 1;
+      }
+      rl = l;
+      rh = rh - th - borrow;
+      bit = 1;
+    }
+    const q2 = ql * 2 + bit;
+    qh = qh * 2 + (q2 >= TWO32 ? 1 : 0);
+    ql = q2 % TWO32;
+  }
+  // Q < 2^67 goes to bits 95..29 of the working significand; value = Q / 2^34 · 2^(e/2).
   uS = 0;
-  uH = Number((w >> 64n) & 0xffffffffn) | 0;
-  uL = Number((w >> 32n) & 0xffffffffn) | 0;
-  uX = Number(w & 0xffffffffn) | sticky;
-  // value = r · 2^(e/2) = (w / 2^95) · 2^(bits − 1 + e/2)
-  uE = bits - 1 + e / 2 + BIAS;
+  uH = Math.floor(qh / 8) | 0;
+  uL = (((qh & 7) << 29) | (ql >>> 3)) | 0;
+  uX = ((ql & 7) << 29) | (rh !== 0 || rl !== 0 ? 1 : 0);
+  uE = BIAS + 32 + e / 2;
   return flags | roundToReg(prec, rc, masks);
 }
 
