@@ -205,6 +205,31 @@ describe("state images", () => {
     expect(getF64(mem, DATA + 8)).toBe(Math.PI);
   });
 
+  it("real-mode 16-bit FNSAVE stores the 20-bit FIP/FDP layout (94 bytes); FRSTOR reads it back", () => {
+    const { mem, cpu } = machine();
+    cpu.reset();
+    cpu.setSegment(Seg.CS, 0x100, 0x1000, 0xffff, 0x9b);
+    cpu.setSegment(Seg.DS, 0x200, 0x2000, 0xffff, 0x93);
+    cpu.regs[4] = 0x7000;
+    // at CS:0 = linear 0x1000: fld qword [0x10] (DS:0x10 = 0x2010); fnsave [0x100]; frstor [0x100];
+    // fstp qword [0x20]; hlt
+    putF64(mem, 0x2010, -2.5);
+    const code = [0xdd, 0x06, 0x10, 0x00, 0xdd, 0x36, 0x00, 0x01, 0xdd, 0x26, 0x00, 0x01, 0xdd, 0x1e, 0x20, 0x00, ...HLT];
+    mem.writeBytes(0x1000, Uint8Array.from(code));
+    cpu.flushCodeCache();
+    cpu.eip = 0;
+    expect(cpu.run(100)).toBe(ExitReason.Hlt);
+    const img = 0x2100;
+    expect(mem.read16(img)).toBe(0x037f);
+    expect(mem.read16(img + 4)).toBe(0x3fff); // ST0 (physical 7) valid
+    expect(mem.read16(img + 6)).toBe(0x1000); // FIP[15:0] = linear 0x01000
+    expect(mem.read16(img + 8)).toBe((0 << 12) | 0x506); // FIP[19:16] | FOP (DD /0, modrm 06)
+    expect(mem.read16(img + 10)).toBe(0x2010); // FDP[15:0]
+    expect(mem.read16(img + 14 + 8)).toBe(0xc000); // ST0 sign+exponent of -2.5
+    expect(getF64(mem, 0x2020)).toBe(-2.5);
+    expect(cpu.fpu.top).toBe(0);
+  });
+
   it("16-bit FNSTENV (0x66) stores 14 bytes and masks all exceptions", () => {
     const { mem, cpu } = machine();
     mem.write16(DATA, 0x0360);
