@@ -227,7 +227,7 @@ class Run {
     const dis = this.opts.noDisassembly === true ? "" : disassemble(last.bytes, last.eip, last.code32).text;
     this.result.divergences.push({
       index: vk.count - 1, cs: last.cs, eip: last.eip, pc: last.pc, code32: last.code32, bytes: last.bytes,
-      disasm: dis, before, virtkit: v, qemu: q.clone(), diffs, note, history: hist.slice(0, -1),
+      disasm: dis, before: before.clone(), virtkit: v, qemu: q.clone(), diffs, note, history: hist.slice(0, -1),
     });
     if (this.result.divergences.length >= this.maxDiv) {
       this.result.end = "divergence";

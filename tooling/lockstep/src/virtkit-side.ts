@@ -53,6 +53,9 @@ export class VirtkitSide {
     this.entry = findMultibootHeader(image) >= 0 ? loadMultiboot(image, this.mem, this.cpu).entry : -1;
     // Accesses outside RAM (LAPIC, IOAPIC, HPET…) exit; reads take QEMU's results.
     this.cpu.mmioExits = true;
+    // Which MSRs exist is the embedder's choice: every MSR the core does not implement
+    // exits, and completes (or #GPs) as it did in QEMU.
+    this.cpu.msrHandler = { read: () => false, write: () => false };
     for (let k = 0; k < historySize; k++) this.hist.push({ cs: 0, eip: 0, pc: 0, code32: true, bytes: new Uint8Array(0) });
   }
 
