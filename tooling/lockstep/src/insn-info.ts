@@ -40,6 +40,8 @@ export class InsnInfo {
   ioSize = 0;
   /** EFLAGS bits the SDM leaves undefined after this instruction (given its operands). */
   undefFlags = 0;
+  /** x87 status-word bits (C0 C2 C3) the SDM leaves undefined after this instruction. */
+  undefFsw = 0;
   /** A register whose value is undefined afterwards (BSF/BSR with zero source), -1 none. */
   undefReg = -1;
 }
@@ -76,6 +78,7 @@ export function classify(i: InsnInfo, cs32: boolean, cl: number): void {
   let rep = 0;
   i.nondet = Nondet.None;
   i.undefFlags = 0;
+  i.undefFsw = 0;
   i.undefReg = -1;
   i.modrm = -1;
   i.modrmAt = -1;
@@ -190,12 +193,54 @@ export function classify(i: InsnInfo, cs32: boolean, cl: number): void {
     case 0x27: case 0x2f: i.undefFlags = OF; break; // DAA, DAS
     case 0x37: case 0x3f: i.undefFlags = OF | SF | ZF | PF; break; // AAA, AAS
     case 0xd4: case 0xd5: i.undefFlags = OF | AF | CF; break; // AAM, AAD
+    case 0xd8: case 0xd9: case 0xda: case 0xdb: case 0xdc: case 0xdd: case 0xde: case 0xdf:
+      i.undefFsw = x87UndefinedCc(op, i.modrm);
+      break;
     // MOV to/from control and debug registers.
     case 0x120: case 0x121: case 0x122: case 0x123:
       i.undefFlags = ALL;
       break;
     default:
       break;
+  }
+}
+
+/** C0, C2 and C3 of the x87 status word. */
+const FSW_C023 = 0x4500;
+
+/**
+ * x87 condition codes left undefined: the SDM's pattern is "C1 as specified, C0 C2 C3
+ * undefined" for loads, stores, arithmetic and transcendentals; compares, FXAM, FPREM and the
+ * control instructions define them (or leave them unchanged).
+ */
+function x87UndefinedCc(op: number, modrm: number): number {
+  if (modrm < 0) return 0;
+  const reg = (modrm >> 3) & 7;
+  const mem = modrm < 0xc0;
+  switch (op) {
+    case 0xd8: case 0xdc: // FCOM/FCOMP
+      return reg === 2 || reg === 3 ? 0 : FSW_C023;
+    case 0xda:
+      if (mem) return reg === 2 || reg === 3 ? 0 : FSW_C023; // FICOM
+      return modrm === 0xe9 ? 0 : FSW_C023; // FUCOMPP; FCMOVcc
+    case 0xde:
+      if (mem) return reg === 2 || reg === 3 ? 0 : FSW_C023; // FICOM m16
+      return modrm === 0xd9 ? 0 : FSW_C023; // FCOMPP
+    case 0xd9:
+      if (mem) return reg >= 4 ? 0 : FSW_C023; // FLDENV FLDCW FNSTENV FNSTCW
+      if (modrm === 0xe4 || modrm === 0xe5 || modrm === 0xf8 || modrm === 0xf5 || modrm === 0xd0) return 0; // FTST FXAM FPREM FPREM1 FNOP
+      return FSW_C023;
+    case 0xdb:
+      if (!mem && (modrm === 0xe2 || modrm === 0xe3 || reg === 5 || reg === 6)) return 0; // FNCLEX FNINIT FUCOMI FCOMI
+      return FSW_C023;
+    case 0xdd:
+      if (mem) return reg === 4 || reg === 6 || reg === 7 ? 0 : FSW_C023; // FRSTOR FNSAVE FNSTSW
+      return reg === 4 || reg === 5 || reg === 0 ? 0 : FSW_C023; // FUCOM FUCOMP FFREE
+    case 0xdf:
+      if (!mem && (modrm === 0xe0 || reg === 5 || reg === 6)) return 0; // FNSTSW AX FUCOMIP FCOMIP
+      return FSW_C023;
+    default:
+      return 0;
   }
 }
 

@@ -113,6 +113,8 @@ export interface LockstepResult {
   undefSyncs: number;
   nondetSyncs: number;
   mmioSyncs: number;
+  /** x87 status bits taken from QEMU for its known gaps (C1 round-up, DE, FPREM quotient). */
+  x87QemuQuirks: number;
   /** A message when end === "error". */
   error: string;
   /** Repeated QEMU dumps of one instruction that were skipped (aborted block entries). */
@@ -134,7 +136,7 @@ export async function runLockstep(opts: LockstepOptions): Promise<LockstepResult
   let qemu: QemuSession | null = null;
   const result: LockstepResult = {
     elfPath: opts.elfPath, mode, instructions: 0, divergences: [], seconds: 0, setupSeconds: 0, end: "error",
-    exitValue: -1, qemuStatus: -1, output: "", undefSyncs: 0, nondetSyncs: 0, mmioSyncs: 0, error: "", repeats: 0,
+    exitValue: -1, qemuStatus: -1, output: "", undefSyncs: 0, nondetSyncs: 0, mmioSyncs: 0, x87QemuQuirks: 0, error: "", repeats: 0,
   };
   let stream: ReturnType<typeof createReadStream> | null = null;
   try {
@@ -185,6 +187,7 @@ export async function runLockstep(opts: LockstepOptions): Promise<LockstepResult
   result.undefSyncs = vk.undefSyncs;
   result.nondetSyncs = vk.nondetSyncs;
   result.mmioSyncs = vk.mmioSyncs;
+  result.x87QemuQuirks = vk.x87QemuQuirks;
   return result;
 }
 

@@ -37,6 +37,8 @@ export class VirtkitSide {
   count = 0;
   /** Instructions that read MMIO: their register results were taken from QEMU. */
   mmioSyncs = 0;
+  /** x87 status bits taken from QEMU because of its known gaps (see `syncFromQemu`). */
+  x87QemuQuirks = 0;
   /** Instructions whose undefined flags/registers were taken from QEMU. */
   undefSyncs = 0;
   /** Non-deterministic results taken from QEMU. */
@@ -44,6 +46,8 @@ export class VirtkitSide {
   private readonly hist: HistoryEntry[] = [];
   private histPos = 0;
   private readonly scratch = new ArchState();
+  /** FSW before the current instruction. */
+  private preFsw = 0;
 
   constructor(image: Uint8Array, memMiB: number, historySize = 12) {
     const ramSize = memMiB << 20;
@@ -94,6 +98,7 @@ export class VirtkitSide {
     h.code32 = cpu.csD !== 0;
     h.bytes = i.bytes.slice(0, i.len);
     const preCs = cpu.segSel[1];
+    this.preFsw = cpu.fpu.getSw();
     const preEip = cpu.eip;
     this.count++;
     let ev: number = StepEvent.None;
@@ -187,6 +192,52 @@ export class VirtkitSide {
       default:
         break;
     }
+    if (i.op >= 0xd8 && i.op <= 0xdf && q.hasX87) {
+      const fpu = cpu.fpu;
+      const sw = fpu.getSw();
+      // - an unmasked exception (ES newly set): the SDM leaves the destination unchanged,
+      //   QEMU stores the masked response anyway; its registers are taken.
+      if ((sw & 0x80) !== 0 && (this.preFsw & 0x80) === 0 && !sameX87Regs(fpu, q)) {
+        for (let p = 0; p < 8; p++) {
+          const o = p * 10;
+          const st = q.st;
+          fpu.lo[p] = st[o] | (st[o + 1] << 8) | (st[o + 2] << 16) | (st[o + 3] << 24);
+          fpu.hi[p] = st[o + 4] | (st[o + 5] << 8) | (st[o + 6] << 16) | (st[o + 7] << 24);
+          fpu.se[p] = st[o + 8] | (st[o + 9] << 8);
+        }
+        fpu.valid = q.ftw & 0xff;
+        this.x87QemuQuirks++;
+      }
+      let m = i.undefFsw;
+      // Known QEMU 7.2 x87 gaps, taken from QEMU and counted (x87QemuQuirks):
+      // - C1 = 1 "rounded up" with PE: QEMU never reports the round-up;
+      // - DE (denormal operand): QEMU does not raise it;
+      // - FPREM/FPREM1 quotient bits Q2 Q1 Q0 in C0 C3 C1: QEMU leaves them clear.
+      if ((sw & 0x220) === 0x220 && (q.fsw & 0x220) === 0x020) m |= 0x200;
+      if ((sw & 0x02) !== 0 && (q.fsw & 0x02) === 0) m |= 0x02;
+      if (i.op === 0xd9 && (i.modrm === 0xf8 || i.modrm === 0xf5)) m |= 0x4300;
+      if (((sw ^ q.fsw) & (m & ~i.undefFsw)) !== 0) this.x87QemuQuirks++;
+      // - FNSTENV: the SDM masks all exceptions in FCW afterwards; QEMU does not, and so
+      //   leaves ES/B as they were. FCW, ES and B are taken from QEMU.
+      if (i.op === 0xd9 && i.modrm < 0xc0 && ((i.modrm >> 3) & 7) === 6 && fpu.cw !== q.fcw) {
+        fpu.setCw(q.fcw);
+        fpu.setSw((fpu.getSw() & ~0x8080) | (q.fsw & 0x8080));
+        this.x87QemuQuirks++;
+      }
+      // - FCOMI/FUCOMI(P): the SDM clears OF, SF, AF; QEMU leaves them as they were.
+      if ((i.op === 0xdb || i.op === 0xdf) && i.modrm >= 0xe8 && i.modrm <= 0xf7) {
+        const f = cpu.getEflags();
+        const fm = Flag.OF | Flag.SF | Flag.AF;
+        if (((f ^ q.eflags) & fm) !== 0) {
+          cpu.setEflags((f & ~fm) | (q.eflags & fm));
+          this.x87QemuQuirks++;
+        }
+      }
+      if (((sw ^ q.fsw) & m) !== 0) {
+        fpu.setSw((sw & ~m) | (q.fsw & m));
+        this.undefSyncs++;
+      }
+    }
     const m = i.undefFlags;
     if (m !== 0) {
       const f = cpu.getEflags();
@@ -219,4 +270,18 @@ export class VirtkitSide {
     }
     return out;
   }
+}
+
+/** True when the live x87 registers of virtkit equal QEMU's dump. */
+function sameX87Regs(fpu: Cpu["fpu"], q: ArchState): boolean {
+  if ((fpu.valid & 0xff) !== (q.ftw & 0xff)) return false;
+  for (let p = 0; p < 8; p++) {
+    if (((q.ftw >> p) & 1) === 0) continue;
+    const o = p * 10;
+    const st = q.st;
+    if (fpu.lo[p] !== (st[o] | (st[o + 1] << 8) | (st[o + 2] << 16) | (st[o + 3] << 24))) return false;
+    if (fpu.hi[p] !== (st[o + 4] | (st[o + 5] << 8) | (st[o + 6] << 16) | (st[o + 7] << 24))) return false;
+    if ((fpu.se[p] & 0xffff) !== (st[o + 8] | (st[o + 9] << 8))) return false;
+  }
+  return true;
 }
