@@ -69,6 +69,8 @@ export const Ar = {
 /** Model-specific registers the core itself implements. */
 export const Msr = {
   IA32_TIME_STAMP_COUNTER: 0x10,
+  IA32_PLATFORM_ID: 0x17,
+  IA32_BIOS_SIGN_ID: 0x8b,
   IA32_APIC_BASE: 0x1b,
   IA32_SYSENTER_CS: 0x174,
   IA32_SYSENTER_ESP: 0x175,

@@ -165,6 +165,8 @@ export class Cpu {
   apicBase = 0xfee00900 | 0;
   /** MTRR and other stored-but-inert MSRs. */
   readonly msrStore = new Map<number, bigint>();
+  /** Microcode revision reported in IA32_BIOS_SIGN_ID (EDX). */
+  microcodeRevision = 1;
   /** Time-stamp counter offset: TSC = icount + tscOffset (deterministic). */
   tscOffset = 0;
 

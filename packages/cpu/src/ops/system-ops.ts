@@ -520,6 +520,9 @@ function readCoreMsr(cpu: Cpu, idx: number, out: Int32Array): boolean {
     case Msr.IA32_APIC_BASE: out[0] = cpu.apicBase; out[1] = 0; return true;
     case Msr.IA32_PAT: out[0] = cpu.patLo; out[1] = cpu.patHi; return true;
     case Msr.IA32_MISC_ENABLE: out[0] = 1; out[1] = 0; return true;
+    case Msr.IA32_PLATFORM_ID: out[0] = 0; out[1] = 0; return true;
+    // The microcode update signature: 0 until a WRMSR of 0 followed by CPUID loads it.
+    case Msr.IA32_BIOS_SIGN_ID: out[0] = 0; out[1] = cpu.microcodeRevision; return true;
     default:
       if (MTRR_MSRS.has(idx)) {
         const v = cpu.msrStore.get(idx) ?? (idx === 0xfe ? 0x508n : 0n);
@@ -542,6 +545,7 @@ function writeCoreMsr(cpu: Cpu, idx: number, lo: number, hi: number): boolean {
     case Msr.IA32_APIC_BASE: cpu.apicBase = lo; return true;
     case Msr.IA32_PAT: cpu.patLo = lo; cpu.patHi = hi; return true;
     case Msr.IA32_MISC_ENABLE: return true;
+    case Msr.IA32_BIOS_SIGN_ID: return true;
     default:
       if (MTRR_MSRS.has(idx) && idx !== 0xfe) {
         cpu.msrStore.set(idx, (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0));
