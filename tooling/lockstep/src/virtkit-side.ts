@@ -216,6 +216,9 @@ export class VirtkitSide {
       if ((sw & 0x220) === 0x220 && (q.fsw & 0x220) === 0x020) m |= 0x200;
       if ((sw & 0x02) !== 0 && (q.fsw & 0x02) === 0) m |= 0x02;
       if (i.op === 0xd9 && (i.modrm === 0xf8 || i.modrm === 0xf5)) m |= 0x4300;
+      // - unmasked overflow: QEMU computes the masked response (infinity), so it also
+      //   reports PE; the SDM's scaled result is exact here.
+      if ((sw & 0x88) === 0x88 && (fpu.cw & 0x08) === 0 && (sw & 0x20) === 0 && (q.fsw & 0x20) !== 0) m |= 0x20;
       if (((sw ^ q.fsw) & (m & ~i.undefFsw)) !== 0) this.x87QemuQuirks++;
       // - FNSTENV: the SDM masks all exceptions in FCW afterwards; QEMU does not, and so
       //   leaves ES/B as they were. FCW, ES and B are taken from QEMU.
