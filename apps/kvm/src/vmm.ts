@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import {
-  AcpiPm, DebugConsole, Hpet, I8042, IoBus, type IrqLine, PciHost, PostPort, Rtc, type SerialSink, Uart16550,
+  AcpiPm, DebugConsole, Hpet, I8042, IoBus, type IrqLine, PciHost, PostPort, RealTimeClock, Rtc, type SerialSink, Uart16550,
 } from "@virtkit/devices";
 import { Kvm, KvmExit, KVM_EXIT_IO_OUT, type KvmVcpu, type KvmVm, type KvmRun } from "@virtkit/kvm-shim";
 import {
@@ -61,9 +61,11 @@ export class VirtualMachine {
     this.debugOut = sinks.debug;
     const ram = config.memoryMiB << 20;
     const map = pcMemoryMap(ram);
+    // -icount: deterministic virtual time (2^shift ns per instruction); otherwise real time.
     this.vm = this.kvm.createVm({
       hostMemoryBytes: ram + 0x20000,
       nsPerInstruction: config.icount !== null ? 2 ** config.icount.shift : 1,
+      ...(config.icount === null ? { clock: new RealTimeClock() } : {}),
     });
     const vm = this.vm;
     // Memory slots: low RAM, the BIOS area (ACPI tables live there), RAM above 1 MiB.

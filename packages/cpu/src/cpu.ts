@@ -1476,9 +1476,15 @@ export class Cpu {
     this.icount++;
   }
 
-  /** Time-stamp counter (deterministic: retired instructions + offset). */
+  /**
+   * Where the TSC counts from: null (default) counts retired instructions, which makes time
+   * deterministic; an embedder running in real time supplies host-derived ticks instead.
+   */
+  tscSource: (() => number) | null = null;
+
+  /** Time-stamp counter: the source (retired instructions by default) plus tscOffset. */
   readTsc(): number {
-    return this.icount + this.tscOffset;
+    return (this.tscSource !== null ? this.tscSource() : this.icount) + this.tscOffset;
   }
 }
 

@@ -266,6 +266,10 @@ export class KvmVcpu {
   private pendingUser = 0;
   /** HLT executed; waiting for an interrupt. */
   private halted = false;
+  /** This halt was already reported to user space (KVM_EXIT_INTR). */
+  private haltReported = false;
+  /** TSC ticks (virtual time) skipped while halted, deterministic mode. */
+  private haltTicks = 0;
   private systemTime: ClockArea | null = null;
   private wallClockVersion = 0;
   private lastIcount = 0;
@@ -276,6 +280,15 @@ export class KvmVcpu {
   constructor(readonly vm: KvmVm, readonly id: number) {
     this.cpu = new Cpu(vm.mem);
     this.tscHz = 1e9 / vm.nsPerInstruction;
+    if (vm.virtualClock === null) {
+      // Real time: the TSC follows the clock (1 tick per ns at 1 GHz), like kvm-clock's time.
+      const clock = vm.clock;
+      this.cpu.tscSource = () => Math.floor(clock.now() / vm.nsPerInstruction);
+    } else {
+      // Deterministic: one tick per retired instruction, plus the time skipped while halted.
+      const cpu = this.cpu;
+      this.cpu.tscSource = () => cpu.icount + this.haltTicks;
+    }
     this.hvm = vm.vmx.createVcpu(this.cpu, { timeSlice: 200_000 });
     const h = this.hvm;
     h.vmxon();
@@ -424,27 +437,37 @@ export class KvmVcpu {
         if (this.hvm.interruptible) {
           const v = chip.acknowledge();
           this.halted = false;
+          this.haltReported = false;
           this.hvm.injectEvent("external", v);
           this.hvm.requestInterruptWindow(false);
         } else {
           this.hvm.requestInterruptWindow(true);
+          // A pending interrupt ends HLT when IF=1; entering lets the queued event or the
+          // interrupt window come first.
+          if ((this.hvm.vmread(GUEST_RFLAGS) & 0x200) !== 0) {
+            this.halted = false;
+            this.haltReported = false;
+          }
         }
       }
       if (this.halted) {
-        // Nothing to run until a timer fires.
+        // Nothing to run until a timer fires or user space raises an interrupt. Give user
+        // space the chance first (as a signal interrupts a KVM_RUN blocked in HLT): it may
+        // have input to deliver. In deterministic mode the next call jumps virtual time to
+        // the next timer deadline.
         const vc = this.vm.virtualClock;
         const next = nextDeadline(this.vm.clock);
-        if (vc !== null) {
-          if (!Number.isFinite(next)) {
-            run.haltedUntilNs = Infinity;
-            return this.exit(KvmExit.KVM_EXIT_HLT);
-          }
-          vc.advanceTo(next);
-          this.cpu.tscOffset += Math.round((next - this.timeOf()) / this.vm.nsPerInstruction);
-          continue;
-        }
         run.haltedUntilNs = next;
-        return this.exit(KvmExit.KVM_EXIT_INTR);
+        if (vc === null || !this.haltReported) {
+          this.haltReported = true;
+          return this.exit(KvmExit.KVM_EXIT_INTR);
+        }
+        if (!Number.isFinite(next)) return this.exit(KvmExit.KVM_EXIT_HLT);
+        this.haltReported = false;
+        // Halted time passes on the TSC too (the TSC source counts it).
+        this.haltTicks += Math.max(0, Math.ceil((next - this.timeOf()) / this.vm.nsPerInstruction));
+        vc.advanceTo(this.timeOf());
+        continue;
       }
       this.setSlice();
       const x = this.hvm.enter();
@@ -456,13 +479,16 @@ export class KvmVcpu {
 
   /** Virtual time of the vCPU: retired instructions plus halted time, in ns. */
   private timeOf(): number {
-    return (this.cpu.icount + this.cpu.tscOffset) * this.vm.nsPerInstruction;
+    return (this.cpu.icount + this.haltTicks) * this.vm.nsPerInstruction;
   }
 
-  /** Advance the deterministic clock to the vCPU's time (fires due timers). */
+  /** Advance the deterministic clock to the vCPU's time, or fire the real-time clock's due timers. */
   private syncTime(): void {
     const vc = this.vm.virtualClock;
-    if (vc === null) return;
+    if (vc === null) {
+      (this.vm.clock as { runDue?: () => void }).runDue?.();
+      return;
+    }
     vc.advanceTo(this.timeOf());
   }
 

@@ -314,6 +314,9 @@ export class VmxVcpu implements HvmVcpu {
     const v = this.requireCurrent("skipInstruction");
     const mask = (v.get(F.GUEST_CS_AR_BYTES) & (1 << 14)) !== 0 ? -1 : 0xffff;
     v.set(F.GUEST_RIP, (v.get(F.GUEST_RIP) + v.get(F.VM_EXIT_INSTRUCTION_LEN)) & mask);
+    // The instruction completed: blocking by STI / MOV SS, which covered only it, is over
+    // (as a VMM emulating the instruction must clear it, SDM 25.4.2 / 27.3.4).
+    v.set(F.GUEST_INTERRUPTIBILITY_INFO, v.get(F.GUEST_INTERRUPTIBILITY_INFO) & ~(GUEST_INTR_STATE.STI | GUEST_INTR_STATE.MOV_SS));
     this.pending = Pending.NONE;
   }
 
