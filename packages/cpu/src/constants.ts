@@ -108,5 +108,14 @@ export const ExitReason = {
   InterruptWindow: 11,
   /** INVLPG executed with `invlpgExits` set. */
   Invlpg: 12,
+  /**
+   * A control-register access that `Cpu.crAccessHook` claimed (EIP is still at the
+   * instruction): `exit.index` = CR number, `exit.value` = value written (MOV to CR) or LMSW
+   * source, `exit.value2` = access type (bits 1:0: 0 MOV to CR, 1 MOV from CR, 2 CLTS, 3 LMSW)
+   * | 0x40 for an LMSW memory operand | GPR << 8. Complete with `completeCrAccess`.
+   */
+  CrAccess: 13,
+  /** RDTSC executed with `rdtscExits` set (EIP is still at it); complete with `completeRdtsc`. */
+  Rdtsc: 14,
 } as const;
 export type ExitReasonCode = (typeof ExitReason)[keyof typeof ExitReason];

@@ -288,3 +288,117 @@ describe("budget", () => {
     expect(cpu.icount).toBe(1001);
   });
 });
+
+describe("CR-access hook, CR read shadows and RDTSC exits", () => {
+  it("MOV CR3 claimed by the hook exits before executing; completeCrAccess retires it", () => {
+    const { mem, cpu } = machine();
+    flat32(cpu, 0x1000);
+    const calls: number[][] = [];
+    cpu.crAccessHook = (cr, type, gpr, value) => {
+      calls.push([cr, type, gpr, value]);
+      return true;
+    };
+    // mov eax,0x5000; nop; mov cr3,eax; hlt
+    mem.writeBytes(0x1000, Uint8Array.from([0xb8, 0x00, 0x50, 0, 0, 0x90, 0x0f, 0x22, 0xd8, 0xf4]));
+    expect(cpu.run(100)).toBe(ExitReason.CrAccess);
+    expect(calls).toEqual([[3, 0, 0, 0x5000]]);
+    expect(cpu.exit.index).toBe(3);
+    expect(cpu.exit.value).toBe(0x5000);
+    expect(cpu.exit.value2).toBe(0);
+    expect(cpu.eip).toBe(0x1006);
+    expect(cpu.icount).toBe(2);
+    expect(cpu.cr3).toBe(0);
+    expect(cpu.pendingInsn?.eip).toBe(0x1006);
+    cpu.completeCrAccess();
+    expect(cpu.eip).toBe(0x1009);
+    expect(cpu.icount).toBe(3);
+    expect(cpu.pendingInsn).toBeNull();
+    expect(cpu.run(100)).toBe(ExitReason.Hlt);
+    expect(cpu.cr3).toBe(0);
+  });
+
+  it("MOV from CR3 exits with the GPR; completion writes the value", () => {
+    const { mem, cpu } = machine();
+    flat32(cpu, 0x1000);
+    cpu.crAccessHook = (cr) => cr === 3;
+    // mov ecx,cr3; hlt
+    mem.writeBytes(0x1000, Uint8Array.from([0x0f, 0x20, 0xd9, 0xf4]));
+    expect(cpu.run(100)).toBe(ExitReason.CrAccess);
+    expect(cpu.exit.value2).toBe(1 | (1 << 8));
+    cpu.completeCrAccess(0x1234);
+    expect(cpu.regs[1]).toBe(0x1234);
+    expect(cpu.run(100)).toBe(ExitReason.Hlt);
+    expect(cpu.eip).toBe(0x1004);
+  });
+
+  it("a hook returning false lets the access execute; CLTS and LMSW are offered too", () => {
+    const { mem, cpu } = machine();
+    flat32(cpu, 0x1000);
+    cpu.setCr0(cpu.cr0 | 8);
+    const calls: number[][] = [];
+    cpu.crAccessHook = (cr, type, gpr, value) => {
+      calls.push([cr, type, gpr, value]);
+      return false;
+    };
+    // mov eax,0x5000; mov cr3,eax; clts; mov ax,0xb; lmsw ax; hlt
+    mem.writeBytes(0x1000, Uint8Array.from([0xb8, 0x00, 0x50, 0, 0, 0x0f, 0x22, 0xd8, 0x0f, 0x06,
+      0x66, 0xb8, 0x0b, 0x00, 0x0f, 0x01, 0xf0, 0xf4]));
+    expect(cpu.run(100)).toBe(ExitReason.Hlt);
+    expect(cpu.cr3).toBe(0x5000);
+    expect(cpu.cr0 & 0xf).toBe(0xb);
+    expect(calls).toEqual([[3, 0, 0, 0x5000], [0, 2, 0, 0], [0, 3, 0, 0xb]]);
+  });
+
+  it("LMSW and CLTS exits carry their access types", () => {
+    const { mem, cpu } = machine();
+    flat32(cpu, 0x1000);
+    cpu.crAccessHook = () => true;
+    // clts; lmsw cx; hlt
+    mem.writeBytes(0x1000, Uint8Array.from([0x0f, 0x06, 0x0f, 0x01, 0xf1, 0xf4]));
+    cpu.regs[1] = 0x9;
+    expect(cpu.run(100)).toBe(ExitReason.CrAccess);
+    expect(cpu.exit.value2).toBe(2);
+    cpu.completeCrAccess();
+    expect(cpu.run(100)).toBe(ExitReason.CrAccess);
+    expect(cpu.exit.value2).toBe(3 | (1 << 8));
+    expect(cpu.exit.value).toBe(9);
+    expect(cpu.eip).toBe(0x1002);
+  });
+
+  it("reads of CR0/CR4 (MOV from CR, SMSW) return the read shadow for masked bits", () => {
+    const { mem, cpu } = machine();
+    flat32(cpu, 0x1000);
+    cpu.cr0ReadMask = 0x8; // TS
+    cpu.cr0ReadShadow = 0x8;
+    cpu.cr4ReadMask = 0x10; // PSE
+    cpu.cr4ReadShadow = 0x10;
+    // mov eax,cr0; smsw ebx; mov ecx,cr4; hlt
+    mem.writeBytes(0x1000, Uint8Array.from([0x0f, 0x20, 0xc0, 0x0f, 0x01, 0xe3, 0x0f, 0x20, 0xe1, 0xf4]));
+    expect(cpu.run(100)).toBe(ExitReason.Hlt);
+    expect(cpu.cr0 & 8).toBe(0);
+    expect(cpu.regs[0]).toBe(cpu.cr0 | 8);
+    expect(cpu.regs[3]).toBe(cpu.cr0 | 8);
+    expect(cpu.cr4 & 0x10).toBe(0);
+    expect(cpu.regs[1]).toBe(cpu.cr4 | 0x10);
+    expect(cpu.getCr(0) & 8).toBe(0);
+  });
+
+  it("RDTSC exits before retirement with rdtscExits; completeRdtsc writes EDX:EAX", () => {
+    const { mem, cpu } = machine();
+    flat32(cpu, 0x1000);
+    cpu.rdtscExits = true;
+    // nop; rdtsc; nop; hlt
+    mem.writeBytes(0x1000, Uint8Array.from([0x90, 0x0f, 0x31, 0x90, 0xf4]));
+    expect(cpu.run(100)).toBe(ExitReason.Rdtsc);
+    expect(cpu.eip).toBe(0x1001);
+    expect(cpu.icount).toBe(1);
+    expect(cpu.pendingInsn?.len).toBe(2);
+    cpu.completeRdtsc(0x11223344, 0x55);
+    expect(cpu.regs[0]).toBe(0x11223344);
+    expect(cpu.regs[2]).toBe(0x55);
+    expect(cpu.eip).toBe(0x1003);
+    expect(cpu.icount).toBe(2);
+    expect(cpu.run(100)).toBe(ExitReason.Hlt);
+    expect(cpu.icount).toBe(4);
+  });
+});

@@ -212,6 +212,24 @@ export class Cpu {
   interruptWindowExits = false;
   /** Exit on INVLPG (after performing it). */
   invlpgExits = false;
+  /** Exit on RDTSC before it executes (complete with `completeRdtsc`). */
+  rdtscExits = false;
+  /**
+   * Control-register access hook, called after the privilege checks of MOV to/from
+   * CR0/CR3/CR4, CLTS and LMSW (not SMSW): `type` 0 MOV to CR, 1 MOV from CR, 2 CLTS, 3 LMSW;
+   * `gpr` the register of a MOV (LMSW: the r/m register, or -1 for a memory operand);
+   * `value` the value written (MOV to CR) or the LMSW source, else 0. Returning true makes
+   * the instruction exit with `ExitReason.CrAccess` instead of executing.
+   */
+  crAccessHook: ((cr: number, type: number, gpr: number, value: number) => boolean) | null = null;
+  /** CR0 bits whose reads (MOV from CR0, SMSW) come from `cr0ReadShadow` (0: no shadowing). */
+  cr0ReadMask = 0;
+  /** Values read for the `cr0ReadMask` bits. */
+  cr0ReadShadow = 0;
+  /** CR4 bits whose reads (MOV from CR4) come from `cr4ReadShadow` (0: no shadowing). */
+  cr4ReadMask = 0;
+  /** Values read for the `cr4ReadMask` bits. */
+  cr4ReadShadow = 0;
   /** Accesses to unmapped guest-physical pages exit (KVM_EXIT_MMIO style) instead of reading all ones. */
   mmioExits = false;
   /** INTR line from the interrupt controller. */
@@ -1166,9 +1184,11 @@ export class Cpu {
     const x = this.exit;
     x.reason = ExitReason.None;
     if (this.pendingInsn !== null || this.ioPendingSize !== 0) {
-      // An IN/CPUID/RDMSR exit was not completed: it re-executes.
+      // An IN/CPUID/RDMSR/CR-access/RDTSC exit was not completed: it re-executes.
       this.pendingInsn = null;
       this.ioPendingSize = 0;
+      this.crPending = -1;
+      this.rdtscPending = false;
     }
     const stop = this.icount + budget;
     this.repRestart = 0;
@@ -1446,6 +1466,78 @@ export class Cpu {
     r[2] = edx;
     this.eip = i.next;
     this.icount++;
+  }
+
+  /**
+   * Complete a CrAccess exit as if the monitor executed the instruction: for MOV from CR,
+   * `value` goes into the GPR; the instruction then retires. (The monitor performs any
+   * state change of a MOV to CR / CLTS / LMSW itself.)
+   */
+  completeCrAccess(value = 0): void {
+    const i = this.pendingInsn;
+    const q = this.crPending;
+    if (i === null || q < 0) return;
+    this.pendingInsn = null;
+    this.crPending = -1;
+    if ((q & 3) === 1) this.regs[(q >> 8) & 7] = value;
+    this.mmioLogLen = 0;
+    this.mmioLogPos = 0;
+    this.eip = i.next;
+    this.icount++;
+  }
+
+  /** Complete an Rdtsc exit with the counter value EDX:EAX = hi:lo; the instruction retires. */
+  completeRdtsc(lo: number, hi: number): void {
+    const i = this.pendingInsn;
+    if (i === null || !this.rdtscPending) return;
+    this.pendingInsn = null;
+    this.rdtscPending = false;
+    this.regs[0] = lo;
+    this.regs[2] = hi;
+    this.eip = i.next;
+    this.icount++;
+  }
+
+  /** The CrAccess exit awaiting `completeCrAccess`: its `exit.value2`, or -1. */
+  private crPending = -1;
+  /** An Rdtsc exit awaits `completeRdtsc`. */
+  private rdtscPending = false;
+
+  /**
+   * Leave run() before `i` executes (EIP stays on it; it is not counted as retired) with
+   * `reason`; the caller has filled the other exit fields. Used by exits that can happen in
+   * the middle of a block. Complete with the matching `complete*` method.
+   */
+  exitBefore(i: Insn, reason: number): never {
+    this.pendingInsn = i;
+    this.crPending = reason === ExitReason.CrAccess ? this.exit.value2 : -1;
+    this.rdtscPending = reason === ExitReason.Rdtsc;
+    this.exit.reason = reason;
+    throw GUEST_EXIT;
+  }
+
+  /**
+   * Offer a control-register access to `crAccessHook`; if the hook claims it, exit with
+   * `ExitReason.CrAccess` before the instruction executes (does not return).
+   */
+  crAccess(i: Insn, cr: number, type: number, gpr: number, value: number, lmswMemory = false): void {
+    const hook = this.crAccessHook;
+    if (hook === null || !hook(cr, type, gpr, value)) return;
+    const x = this.exit;
+    x.index = cr;
+    x.value = value;
+    x.value2 = type | (lmswMemory ? 0x40 : 0) | ((gpr & 15) << 8);
+    this.exitBefore(i, ExitReason.CrAccess);
+  }
+
+  /** CR0 as the guest reads it (MOV from CR0, SMSW): shadowed bits from `cr0ReadShadow`. */
+  readCr0(): number {
+    return (this.cr0 & ~this.cr0ReadMask) | (this.cr0ReadShadow & this.cr0ReadMask);
+  }
+
+  /** CR4 as the guest reads it (MOV from CR4): shadowed bits from `cr4ReadShadow`. */
+  readCr4(): number {
+    return (this.cr4 & ~this.cr4ReadMask) | (this.cr4ReadShadow & this.cr4ReadMask);
   }
 
   /** Complete an Rdmsr exit: `ok` false raises #GP(0) in the guest. */

@@ -39,6 +39,8 @@ export type HvmExitKind =
   | "invlpg"
   /** A control-register access was intercepted. */
   | "cr-access"
+  /** RDTSC was intercepted (RDTSC exiting). */
+  | "rdtsc"
   /** A second-level translation fault other than a plain missing page (permission, misconfiguration). */
   | "npf"
   /** The guest's preemption timer, or monitor-trap single step, fired. */

@@ -261,16 +261,18 @@ export function grp7(cpu: Cpu, i: Insn): void {
       else cpu.setIdtr(base, limit);
       return;
     }
-    case 4: { // SMSW
-      const v = cpu.cr0 & 0xffff;
+    case 4: { // SMSW (never offered to crAccessHook; reads through the CR0 read shadow)
+      const cr0 = cpu.readCr0();
+      const v = cr0 & 0xffff;
       if (i.mem !== 0) cpu.wr16(i.seg, cpu.ea(i), v);
-      else if (i.o32 !== 0) cpu.regs[i.rm] = cpu.cr0;
+      else if (i.o32 !== 0) cpu.regs[i.rm] = cr0;
       else cpu.r16[i.rm * 2] = v;
       return;
     }
     case 6: { // LMSW: PE can be set, never cleared; MP/EM/TS
       requireCpl0(cpu);
       const v = i.mem !== 0 ? cpu.rd16(i.seg, cpu.ea(i)) : cpu.r16[i.rm * 2];
+      if (cpu.crAccessHook !== null) cpu.crAccess(i, 0, 3, i.mem !== 0 ? 0 : i.rm, v, i.mem !== 0);
       const cr0 = (cpu.cr0 & ~0xe) | (v & 0xf) | (cpu.cr0 & 1);
       cpu.setCr0(cr0);
       return;
@@ -356,8 +358,9 @@ export function arpl(cpu: Cpu, i: Insn): void {
 }
 
 /** CLTS. */
-export function clts(cpu: Cpu): void {
+export function clts(cpu: Cpu, i: Insn): void {
   requireCpl0(cpu);
+  if (cpu.crAccessHook !== null) cpu.crAccess(i, 0, 2, 0, 0);
   cpu.cr0 &= ~Cr0.TS;
 }
 /** INVD / WBINVD: caches are not modelled. */
@@ -371,12 +374,14 @@ export function wbinvd(cpu: Cpu): void {
 export function movRCr(cpu: Cpu, i: Insn): void {
   requireCpl0(cpu);
   if (i.reg === 1 || i.reg > 4) cpu.raiseUd();
-  cpu.regs[i.rm] = cpu.getCr(i.reg);
+  if (cpu.crAccessHook !== null && i.reg !== 2) cpu.crAccess(i, i.reg, 1, i.rm, 0);
+  cpu.regs[i.rm] = i.reg === 0 ? cpu.readCr0() : i.reg === 4 ? cpu.readCr4() : cpu.getCr(i.reg);
 }
 /** MOV CRn, r32 (with the SDM's #GP checks). */
 export function movCrR(cpu: Cpu, i: Insn): void {
   requireCpl0(cpu);
   const v = cpu.regs[i.rm];
+  if (cpu.crAccessHook !== null && (i.reg === 0 || i.reg === 3 || i.reg === 4)) cpu.crAccess(i, i.reg, 0, i.rm, v);
   switch (i.reg) {
     case 0:
       if ((v & Cr0.PG) !== 0 && (v & Cr0.PE) === 0) cpu.raiseGp(0);
@@ -556,8 +561,9 @@ function writeCoreMsr(cpu: Cpu, idx: number, lo: number, hi: number): boolean {
 }
 
 /** RDTSC (CR4.TSD restricts it to CPL 0). */
-export function rdtsc(cpu: Cpu): void {
+export function rdtsc(cpu: Cpu, i: Insn): void {
   if ((cpu.cr4 & Cr4.TSD) !== 0 && cpu.pe !== 0 && cpu.cpl !== 0) cpu.raiseGp(0);
+  if (cpu.rdtscExits) cpu.exitBefore(i, ExitReason.Rdtsc);
   const t = cpu.readTsc();
   cpu.regs[0] = t % 0x100000000 | 0;
   cpu.regs[2] = Math.floor(t / 0x100000000) | 0;

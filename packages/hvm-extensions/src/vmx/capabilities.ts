@@ -6,11 +6,12 @@ import { CPU_BASED, MSR_IA32_VMX, PIN_BASED, SECONDARY_EXEC, VM_ENTRY, VM_EXIT, 
  * control must be 1) and the allowed-1 settings in bits 63:32 (a 0 there means the control
  * must be 0).
  *
- * The set is what the CPU package can actually enforce today: HLT, INVLPG, interrupt-window,
- * unconditional and bitmap I/O exiting, MSR bitmaps, TSC offsetting, the monitor trap flag,
- * external-interrupt and NMI exiting, the VMX-preemption timer, EPT and unrestricted guest.
- * RDTSC, MOV-DR, RDPMC, MWAIT/MONITOR/PAUSE exiting, CR8/TPR and the APIC-virtualization
- * features are reported as unsupported (allowed-1 = 0). CR3-load/-store exiting are
+ * The set is what the CPU package can actually enforce today: HLT, INVLPG, RDTSC,
+ * interrupt-window, unconditional and bitmap I/O exiting, CR3-load/-store exiting, MSR
+ * bitmaps, TSC offsetting, the monitor trap flag, external-interrupt and NMI exiting, the
+ * VMX-preemption timer, EPT and unrestricted guest. MOV-DR, RDPMC, MWAIT/MONITOR/PAUSE
+ * exiting, CR8/TPR and the APIC-virtualization features are reported as unsupported
+ * (allowed-1 = 0). CR3-load/-store exiting are
  * default1 in IA32_VMX_PROCBASED_CTLS but may be 0 according to IA32_VMX_TRUE_PROCBASED_CTLS
  * (bit 55 of IA32_VMX_BASIC is set), as on processors with EPT.
  */
@@ -56,6 +57,9 @@ export const PROCBASED_CAP: ControlCapability = {
     CPU_BASED.USE_TSC_OFFSETTING |
     CPU_BASED.HLT_EXITING |
     CPU_BASED.INVLPG_EXITING |
+    CPU_BASED.RDTSC_EXITING |
+    CPU_BASED.CR3_LOAD_EXITING |
+    CPU_BASED.CR3_STORE_EXITING |
     CPU_BASED.UNCOND_IO_EXITING |
     CPU_BASED.USE_IO_BITMAPS |
     CPU_BASED.MONITOR_TRAP_FLAG |

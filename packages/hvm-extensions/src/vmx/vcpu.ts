@@ -5,7 +5,7 @@ import {
   EXIT_REASON_EXTERNAL_INTERRUPT, EXIT_REASON_HLT, EXIT_REASON_INTERRUPT_WINDOW, EXIT_REASON_INVALID_GUEST_STATE,
   EXIT_REASON_INVLPG, EXIT_REASON_IO_INSTRUCTION, EXIT_REASON_MONITOR_TRAP_FLAG, EXIT_REASON_MSR_READ,
   EXIT_REASON_MSR_WRITE, EXIT_REASON_PREEMPTION_TIMER, EXIT_REASON_TRIPLE_FAULT, EXIT_REASON_VMCALL,
-  EXIT_REASON_CR_ACCESS, GUEST_ACTIVITY, GUEST_INTR_STATE, HOST_EXIT_GUEST_HALTED, HOST_EXIT_TIME_SLICE,
+  EXIT_REASON_CR_ACCESS, EXIT_REASON_RDTSC, GUEST_ACTIVITY, GUEST_INTR_STATE, HOST_EXIT_GUEST_HALTED, HOST_EXIT_TIME_SLICE,
   INTR_INFO_DELIVER_CODE_MASK, INTR_INFO_VALID_MASK, INTR_TYPE, PIN_BASED, SECONDARY_EXEC, VM_ENTRY, VM_EXIT,
   VMX_EXIT_REASONS_FAILED_VMENTRY, VMXERR, X86_CR4_VMXE,
 } from "./constants.js";
@@ -13,7 +13,7 @@ import { VMCS_REVISION_ID } from "./capabilities.js";
 import { checkControls, checkGuest, checkHost, GUEST_SEG_FIELDS, SEG_LDTR, SEG_TR, type EntryCheckEnv } from "./entry-checks.js";
 import { EptResult, type Ept } from "./ept.js";
 import { decodeAt, findRetiredInvlpg, findRetiredOut, readCode, type Decoded } from "./insn-decode.js";
-import { eptViolationQualification, ioQualification } from "./qualification.js";
+import { CR_ACCESS_TYPE, crAccessExits, crAccessQualification, eptViolationQualification, ioQualification } from "./qualification.js";
 import { VMCS_LAUNCH_STATE, VmxInstructionError, type Vmcs } from "./vmcs.js";
 import type { HvmExit, HvmExitKind, HvmVcpu } from "../hvm.js";
 import type { Vmx } from "./vmx.js";
@@ -106,7 +106,7 @@ export class VmxExit implements HvmExit {
 }
 
 /** What the exit left for a `complete*` helper to finish. */
-const Pending = { NONE: 0, IN: 1, INS: 2, OUT: 3, OUTS: 4, CPUID: 5, RDMSR: 6, WRMSR: 7, MMIO: 8 } as const;
+const Pending = { NONE: 0, IN: 1, INS: 2, OUT: 3, OUTS: 4, CPUID: 5, RDMSR: 6, WRMSR: 7, MMIO: 8, CR: 9, RDTSC: 10 } as const;
 
 /** CPU-side work deferred to the next entry (it needs the CPU's pending instruction). */
 const Deferred = { NONE: 0, INS: 1, MMIO: 2 } as const;
@@ -173,6 +173,14 @@ export class VmxVcpu implements HvmVcpu {
   // ---- exit bookkeeping
   private pending: number = Pending.NONE;
   private pendingSize = 0;
+  /** The CR-access exit's access type and GPR (for `completeCrAccess`). */
+  private crType = 0;
+  private crGpr = 0;
+  /** The VMCS whose CR-access rules the CPU's hook applies. */
+  private crVmcs: Vmcs | null = null;
+  /** The CPU's `crAccessHook`: the SDM's CR-access exiting rule on the current VMCS. */
+  private readonly crHook = (cr: number, type: number, _gpr: number, value: number): boolean =>
+    this.crVmcs !== null && crAccessExits(this.crVmcs, cr, type, value);
   private postRip = 0;
   private postEsi = 0;
   private postEcx = 0;
@@ -367,6 +375,28 @@ export class VmxVcpu implements HvmVcpu {
     this.skipInstruction();
   }
 
+  /**
+   * Finish a CR_ACCESS exit the monitor has emulated: for MOV from CR, `value` goes into
+   * the destination register (ESP: GUEST_RSP); then RIP moves on. For MOV to CR, CLTS and
+   * LMSW the monitor itself updates GUEST_CRn and the read shadows before calling this.
+   */
+  completeCrAccess(value = 0): void {
+    if (this.pending !== Pending.CR) throw new Error("VmxVcpu.completeCrAccess: the last exit was not CR_ACCESS");
+    if (this.crType === CR_ACCESS_TYPE.MOV_FROM_CR) {
+      if (this.crGpr === 4) this.requireCurrent("completeCrAccess").set(F.GUEST_RSP, value);
+      else this.cpu.regs[this.crGpr] = value;
+    }
+    this.skipInstruction();
+  }
+
+  /** Finish an RDTSC exit: EDX:EAX = hi:lo, then RIP moves on. */
+  completeRdtsc(lo: number, hi: number): void {
+    if (this.pending !== Pending.RDTSC) throw new Error("VmxVcpu.completeRdtsc: the last exit was not RDTSC");
+    this.cpu.regs[0] = lo;
+    this.cpu.regs[2] = hi;
+    this.skipInstruction();
+  }
+
   /** Finish an MSR_READ exit (`ok` false injects #GP(0) instead). */
   completeMsrRead(ok: boolean, lo: number, hi: number): void {
     if (this.pending !== Pending.RDMSR) throw new Error("VmxVcpu.completeMsrRead: the last exit was not MSR_READ");
@@ -503,10 +533,6 @@ export class VmxVcpu implements HvmVcpu {
 
   /** Controls that the SDM allows but this model cannot honour on the current CPU. */
   private checkModelLimits(v: Vmcs): void {
-    const proc = v.get(F.CPU_BASED_VM_EXEC_CONTROL);
-    if ((proc & (CPU_BASED.CR3_LOAD_EXITING | CPU_BASED.CR3_STORE_EXITING)) !== 0) {
-      throw new VmxUnsupportedError("CR3-load/-store exiting needs a MOV-CR hook in @virtkit/cpu (clear them, as IA32_VMX_TRUE_PROCBASED_CTLS allows, and use EPT)");
-    }
     if (v.get(F.VM_EXIT_MSR_STORE_COUNT) !== 0 || v.get(F.VM_EXIT_MSR_LOAD_COUNT) !== 0 || v.get(F.VM_ENTRY_MSR_LOAD_COUNT) !== 0) {
       throw new VmxUnsupportedError("VM-entry/VM-exit MSR lists are not modelled yet (counts must be 0)");
     }
@@ -542,6 +568,15 @@ export class VmxVcpu implements HvmVcpu {
     cpu.exceptionExits = bits;
     cpu.cpuidExits = true;
     cpu.invlpgExits = (this.proc & CPU_BASED.INVLPG_EXITING) !== 0;
+    cpu.rdtscExits = (this.proc & CPU_BASED.RDTSC_EXITING) !== 0;
+    // CR accesses: the SDM rule (guest/host masks, read shadows, CR3-load/-store exiting and
+    // CR3-target values) decides per access; reads of host-owned bits see the read shadows.
+    this.crVmcs = v;
+    cpu.crAccessHook = this.crHook;
+    cpu.cr0ReadMask = v.get(F.CR0_GUEST_HOST_MASK);
+    cpu.cr0ReadShadow = v.get(F.CR0_READ_SHADOW);
+    cpu.cr4ReadMask = v.get(F.CR4_GUEST_HOST_MASK);
+    cpu.cr4ReadShadow = v.get(F.CR4_READ_SHADOW);
     cpu.msrHandler = this.msrHooks;
     cpu.pic = this.pic;
 
@@ -921,6 +956,29 @@ export class VmxVcpu implements HvmVcpu {
         return true;
       }
 
+      case ExitReason.CrAccess: {
+        const cr = cx.index;
+        const type = cx.value2 & 3;
+        const lmswMemory = (cx.value2 & 0x40) !== 0;
+        const gpr = type <= CR_ACCESS_TYPE.MOV_FROM_CR ? (cx.value2 >> 8) & 15 : 0;
+        const lmswData = type === CR_ACCESS_TYPE.LMSW ? cx.value : 0;
+        this.crType = type;
+        this.crGpr = gpr;
+        x.index = cr;
+        x.value = type === CR_ACCESS_TYPE.MOV_TO_CR || type === CR_ACCESS_TYPE.LMSW ? cx.value : 0;
+        x.isWrite = type === CR_ACCESS_TYPE.MOV_FROM_CR ? 0 : 1;
+        x.instructionLength = cpu.pendingInsn?.len ?? decodeAt(cpu, cpu.eip)?.len ?? 3;
+        this.pending = Pending.CR;
+        this.vmexit(v, EXIT_REASON_CR_ACCESS, crAccessQualification(cr, type, gpr, lmswMemory, lmswData));
+        return true;
+      }
+
+      case ExitReason.Rdtsc:
+        x.instructionLength = cpu.pendingInsn?.len ?? 2;
+        this.pending = Pending.RDTSC;
+        this.vmexit(v, EXIT_REASON_RDTSC, 0);
+        return true;
+
       case ExitReason.Rdmsr:
       case ExitReason.Wrmsr: {
         const read = r === ExitReason.Rdmsr;
@@ -1236,6 +1294,7 @@ function kindOf(reason: number, x: VmxExit): HvmExitKind {
     case EXIT_REASON_INVLPG: return "invlpg";
     case EXIT_REASON_VMCALL: return "hypercall";
     case EXIT_REASON_CR_ACCESS: return "cr-access";
+    case EXIT_REASON_RDTSC: return "rdtsc";
     case EXIT_REASON_IO_INSTRUCTION: return "io";
     case EXIT_REASON_MSR_READ: return "msr-read";
     case EXIT_REASON_MSR_WRITE: return "msr-write";
