@@ -424,6 +424,23 @@ function tssStack(cpu: Cpu, dpl: number): { ss: number; esp: number } {
 
 // ---- far transfers -----------------------------------------------------------------------
 
+/**
+ * The checks of a far JMP/CALL straight to a code segment (`desc` holds its descriptor):
+ * conforming needs DPL <= CPL, non-conforming RPL <= CPL and DPL = CPL; present; offset within
+ * the limit. Returns the offset masked to the operand size.
+ */
+function checkCodeTarget(cpu: Cpu, sel: number, ar: number, off: number, o32: number): number {
+  const dpl = (ar >> 5) & 3;
+  if ((ar & Ar.TYPE_CODE) === 0) cpu.raiseGp(sel & 0xfffc);
+  if ((ar & Ar.TYPE_EC) !== 0) {
+    if (dpl > cpu.cpl) cpu.raiseGp(sel & 0xfffc);
+  } else if ((sel & 3) > cpu.cpl || dpl !== cpu.cpl) cpu.raiseGp(sel & 0xfffc);
+  if ((ar & Ar.P) === 0) cpu.fault(Vec.NP, sel & 0xfffc);
+  const t = o32 === 0 ? off & 0xffff : off;
+  if ((t ^ 0x80000000) > (descLimit(desc.lo, desc.hi) ^ 0x80000000)) cpu.raiseGp(0);
+  return t;
+}
+
 /** Far JMP to sel:off (direct or indirect). */
 export function jmpFar(cpu: Cpu, sel: number, off: number, o32: number): void {
   if (cpu.pe === 0 || cpu.vm !== 0) {
@@ -438,13 +455,7 @@ export function jmpFar(cpu: Cpu, sel: number, off: number, o32: number): void {
   const dpl = (ar >> 5) & 3;
   const rpl = sel & 3;
   if ((ar & Ar.S) !== 0) {
-    if ((ar & Ar.TYPE_CODE) === 0) cpu.raiseGp(sel & 0xfffc);
-    if ((ar & Ar.TYPE_EC) !== 0) {
-      if (dpl > cpu.cpl) cpu.raiseGp(sel & 0xfffc);
-    } else if (rpl > cpu.cpl || dpl !== cpu.cpl) cpu.raiseGp(sel & 0xfffc);
-    if ((ar & Ar.P) === 0) cpu.fault(Vec.NP, sel & 0xfffc);
-    if (o32 === 0) off &= 0xffff;
-    if ((off ^ 0x80000000) > (descLimit(desc.lo, desc.hi) ^ 0x80000000)) cpu.raiseGp(0);
+    off = checkCodeTarget(cpu, sel, ar, off, o32);
     loadCs(cpu, sel, cpu.cpl);
     cpu.eip = off;
     return;
@@ -508,13 +519,7 @@ export function callFar(cpu: Cpu, sel: number, off: number, o32: number, next: n
   const dpl = (ar >> 5) & 3;
   const rpl = sel & 3;
   if ((ar & Ar.S) !== 0) {
-    if ((ar & Ar.TYPE_CODE) === 0) cpu.raiseGp(sel & 0xfffc);
-    if ((ar & Ar.TYPE_EC) !== 0) {
-      if (dpl > cpu.cpl) cpu.raiseGp(sel & 0xfffc);
-    } else if (rpl > cpu.cpl || dpl !== cpu.cpl) cpu.raiseGp(sel & 0xfffc);
-    if ((ar & Ar.P) === 0) cpu.fault(Vec.NP, sel & 0xfffc);
-    if (o32 === 0) off &= 0xffff;
-    if ((off ^ 0x80000000) > (descLimit(desc.lo, desc.hi) ^ 0x80000000)) cpu.raiseGp(0);
+    off = checkCodeTarget(cpu, sel, ar, off, o32);
     const lo = desc.lo;
     const hi = desc.hi;
     const sp = cpu.regs[4];

@@ -293,48 +293,47 @@ export function grp7(cpu: Cpu, i: Insn): void {
   }
 }
 
+/**
+ * The descriptor LAR/LSL may report for `sel`: in the table, a code/data segment or one of
+ * the system types in `sysTypes`, and visible at this CPL/RPL (conforming code always is).
+ * Returns null when ZF must be cleared.
+ */
+function visibleDescriptor(cpu: Cpu, sel: number, sysTypes: readonly number[]): { lo: number; hi: number } | null {
+  if ((sel & 0xfffc) === 0 || !readDescriptor(cpu, sel)) return null;
+  const d = lastDescriptor();
+  const ar = descAr(d.hi);
+  const dpl = (ar >> 5) & 3;
+  const conforming = (ar & Ar.S) !== 0 && (ar & (Ar.TYPE_CODE | Ar.TYPE_EC)) === (Ar.TYPE_CODE | Ar.TYPE_EC);
+  const validType = (ar & Ar.S) !== 0 || sysTypes.includes(ar & 0xf);
+  return validType && (conforming || (dpl >= cpu.cpl && dpl >= (sel & 3))) ? d : null;
+}
+
+/** The selector operand of LAR/LSL (a word register or memory). */
+function selectorOperand(cpu: Cpu, i: Insn): number {
+  if (cpu.pe === 0 || cpu.vm !== 0) cpu.raiseUd();
+  return i.mem !== 0 ? cpu.rd16(i.seg, cpu.ea(i)) : cpu.r16[i.o32 !== 0 ? i.rm * 2 : i.rm];
+}
+
 /** LAR r, r/m16. */
 export function lar(cpu: Cpu, i: Insn): void {
-  if (cpu.pe === 0 || cpu.vm !== 0) cpu.raiseUd();
-  const sel = i.mem !== 0 ? cpu.rd16(i.seg, cpu.ea(i)) : cpu.r16[i.o32 !== 0 ? i.rm * 2 : i.rm];
-  let ok = false;
-  if ((sel & 0xfffc) !== 0 && readDescriptor(cpu, sel)) {
-    const d = lastDescriptor();
-    const ar = descAr(d.hi);
-    const dpl = (ar >> 5) & 3;
-    const type = ar & 0xf;
-    const conforming = (ar & Ar.S) !== 0 && (ar & (Ar.TYPE_CODE | Ar.TYPE_EC)) === (Ar.TYPE_CODE | Ar.TYPE_EC);
-    const validSys = (ar & Ar.S) !== 0 || [1, 2, 3, 4, 5, 9, 11, 12].includes(type);
-    if (validSys && (conforming || (dpl >= cpu.cpl && dpl >= (sel & 3)))) {
-      ok = true;
-      const v = d.hi & 0x00f0ff00;
-      if (i.o32 !== 0) cpu.regs[i.reg] = v;
-      else cpu.r16[i.reg] = v & 0xffff;
-    }
+  const d = visibleDescriptor(cpu, selectorOperand(cpu, i), [1, 2, 3, 4, 5, 9, 11, 12]);
+  if (d !== null) {
+    const v = d.hi & 0x00f0ff00;
+    if (i.o32 !== 0) cpu.regs[i.reg] = v;
+    else cpu.r16[i.reg] = v & 0xffff;
   }
-  setZF(cpu, ok);
+  setZF(cpu, d !== null);
 }
 
 /** LSL r, r/m16. */
 export function lsl(cpu: Cpu, i: Insn): void {
-  if (cpu.pe === 0 || cpu.vm !== 0) cpu.raiseUd();
-  const sel = i.mem !== 0 ? cpu.rd16(i.seg, cpu.ea(i)) : cpu.r16[i.o32 !== 0 ? i.rm * 2 : i.rm];
-  let ok = false;
-  if ((sel & 0xfffc) !== 0 && readDescriptor(cpu, sel)) {
-    const d = lastDescriptor();
-    const ar = descAr(d.hi);
-    const dpl = (ar >> 5) & 3;
-    const type = ar & 0xf;
-    const conforming = (ar & Ar.S) !== 0 && (ar & (Ar.TYPE_CODE | Ar.TYPE_EC)) === (Ar.TYPE_CODE | Ar.TYPE_EC);
-    const validSys = (ar & Ar.S) !== 0 || [1, 2, 3, 9, 11].includes(type);
-    if (validSys && (conforming || (dpl >= cpu.cpl && dpl >= (sel & 3)))) {
-      ok = true;
-      const lim = descLimit(d.lo, d.hi);
-      if (i.o32 !== 0) cpu.regs[i.reg] = lim;
-      else cpu.r16[i.reg] = lim & 0xffff;
-    }
+  const d = visibleDescriptor(cpu, selectorOperand(cpu, i), [1, 2, 3, 9, 11]);
+  if (d !== null) {
+    const lim = descLimit(d.lo, d.hi);
+    if (i.o32 !== 0) cpu.regs[i.reg] = lim;
+    else cpu.r16[i.reg] = lim & 0xffff;
   }
-  setZF(cpu, ok);
+  setZF(cpu, d !== null);
 }
 
 /** ARPL r/m16, r16. */
