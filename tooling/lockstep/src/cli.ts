@@ -109,7 +109,7 @@ function summary(name: string, r: LockstepResult): string {
 function report(r: LockstepResult): void {
   for (const d of r.divergences) process.stdout.write(formatDivergence(d) + "\n\n");
   if (verbose) {
-    process.stderr.write(`[lockstep] undefined-flag syncs ${r.undefSyncs}, non-deterministic results from QEMU ${r.nondetSyncs}, MMIO reads from QEMU ${r.mmioSyncs}, x87 QEMU-gap syncs ${r.x87QemuQuirks}, repeated QEMU dumps skipped ${r.repeats}, qemu status ${r.qemuStatus}\n`);
+    process.stderr.write(`[lockstep] undefined-flag syncs ${r.undefSyncs}, non-deterministic results from QEMU ${r.nondetSyncs}, MMIO reads from QEMU ${r.mmioSyncs}, x87 QEMU-gap syncs ${r.x87QemuQuirks}, PAE PDPTE accessed-bit reads ${r.pdpteQemuQuirks} (tolerated after ${r.pdpteTolerated} instructions), repeated QEMU dumps skipped ${r.repeats}, qemu status ${r.qemuStatus}\n`);
   }
 }
 

@@ -12,3 +12,4 @@ export { ArchState, diffStates, statesEqual, formatSideBySide, formatState } fro
 export type { FieldDiff, CompareOptions } from "./state.js";
 export { InsnInfo, classify, Nondet } from "./insn-info.js";
 export { disassemble } from "./disasm.js";
+export { PdpteAccessedQuirk, readsMemory } from "./pdpte-quirk.js";

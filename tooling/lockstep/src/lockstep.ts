@@ -21,6 +21,7 @@ import { disassemble } from "./disasm.js";
 import { GdbError } from "./gdb.js";
 import { QemuDumpParser, type QemuInterrupt } from "./qemu-log.js";
 import { QemuSession } from "./qemu.js";
+import { PdpteAccessedQuirk } from "./pdpte-quirk.js";
 import { ArchState, diffStates, formatSideBySide, formatState, loadVirtkitFull, statesEqual, type CompareOptions, type FieldDiff } from "./state.js";
 import { StepEvent, VirtkitSide, type HistoryEntry } from "./virtkit-side.js";
 
@@ -115,6 +116,13 @@ export interface LockstepResult {
   mmioSyncs: number;
   /** x87 status bits taken from QEMU for its known gaps (C1 round-up, DE, FPREM quotient). */
   x87QemuQuirks: number;
+  /**
+   * QEMU's accessed bit (0x20) in PAE PDPTEs (reserved there; virtkit leaves it clear):
+   * registers that read a PDPTE back and got QEMU's value with the bit set. virtkit keeps its
+   * value; `pdpteTolerated` counts the instructions after which such a register was tolerated.
+   */
+  pdpteQemuQuirks: number;
+  pdpteTolerated: number;
   /** A message when end === "error". */
   error: string;
   /** Repeated QEMU dumps of one instruction that were skipped (aborted block entries). */
@@ -136,9 +144,10 @@ export async function runLockstep(opts: LockstepOptions): Promise<LockstepResult
   let qemu: QemuSession | null = null;
   const result: LockstepResult = {
     elfPath: opts.elfPath, mode, instructions: 0, divergences: [], seconds: 0, setupSeconds: 0, end: "error",
-    exitValue: -1, qemuStatus: -1, output: "", undefSyncs: 0, nondetSyncs: 0, mmioSyncs: 0, x87QemuQuirks: 0, error: "", repeats: 0,
+    exitValue: -1, qemuStatus: -1, output: "", undefSyncs: 0, nondetSyncs: 0, mmioSyncs: 0, x87QemuQuirks: 0, pdpteQemuQuirks: 0, pdpteTolerated: 0, error: "", repeats: 0,
   };
   let stream: ReturnType<typeof createReadStream> | null = null;
+  let run: Run | null = null;
   try {
     if (mode === "insn") execFileSync("mkfifo", [fifo]);
     qemu = await QemuSession.start(
@@ -159,7 +168,7 @@ export async function runLockstep(opts: LockstepOptions): Promise<LockstepResult
     const t1 = performance.now();
     result.setupSeconds = (t1 - t0) / 1000;
     opts.progress?.(`setup ${result.setupSeconds.toFixed(2)} s; start at ${fmt(initial.sel[1], 4)}:${fmt(initial.eip)}; mode ${mode}`);
-    const run = new Run(vk, qemu, opts, result);
+    run = new Run(vk, qemu, opts, result);
     if (mode === "insn") {
       if (stream === null) throw new Error("log FIFO was not opened");
       await run.insnMode(stream);
@@ -188,6 +197,8 @@ export async function runLockstep(opts: LockstepOptions): Promise<LockstepResult
   result.nondetSyncs = vk.nondetSyncs;
   result.mmioSyncs = vk.mmioSyncs;
   result.x87QemuQuirks = vk.x87QemuQuirks;
+  result.pdpteQemuQuirks = run?.pdpte.admissions ?? 0;
+  result.pdpteTolerated = run?.pdpte.tolerated ?? 0;
   return result;
 }
 
@@ -199,6 +210,8 @@ class Run {
   private readonly x87: boolean;
   private nextProgress = 1_000_000;
   private readonly tStart = performance.now();
+  /** QEMU's accessed bit in PAE PDPTEs (see pdpte-quirk.ts). */
+  readonly pdpte: PdpteAccessedQuirk;
 
   constructor(
     private readonly vk: VirtkitSide,
@@ -210,6 +223,16 @@ class Run {
     this.max = opts.maxInstructions ?? Number.POSITIVE_INFINITY;
     this.maxDiv = opts.maxDivergences ?? 1;
     this.x87 = opts.x87 === true;
+    this.pdpte = new PdpteAccessedQuirk(vk.cpu, vk.mem);
+  }
+
+  /**
+   * Compare after one instruction: equal, or equal once the registers holding a PAE PDPTE
+   * that QEMU has with its accessed bit set are tolerated (patched in `v` only).
+   */
+  private agrees(v: ArchState, q: ArchState): boolean {
+    if (statesEqual(v, q, this.cmp)) return true;
+    return this.pdpte.apply(v, q, this.vk.insn) && statesEqual(v, q, this.cmp);
   }
 
   private progress(): void {
@@ -224,6 +247,9 @@ class Run {
     const vk = this.vk;
     const v = vk.state().clone();
     const cmp = skipCaches ? { ...this.cmp, caches: false } : this.cmp;
+    // Registers the PDPTE rule tolerates are not part of the difference.
+    const tainted = this.pdpte.apply(v, q, vk.insn) ? this.pdpte.taintedNames() : "";
+    if (tainted !== "") note += `Tolerated (QEMU's accessed bit in a PAE PDPTE): ${tainted}. `;
     const diffs = diffStates(v, q, cmp);
     const hist = vk.history();
     const last = hist.at(-1) ?? { cs: before.sel[1], eip: before.eip, pc: before.pc(), code32: true, bytes: new Uint8Array(0) };
@@ -238,6 +264,7 @@ class Run {
     }
     // Keep going: take QEMU's registers (memory stays as virtkit left it).
     loadVirtkitFull(q, vk.cpu);
+    this.pdpte.reset();
     return false;
   }
 
@@ -302,7 +329,7 @@ class Run {
       if (ev === StepEvent.HostError) note += `virtkit host error: ${cpu.hostError?.message ?? "?"}. `;
       const v = vk.state();
       if (!this.x87) v.hasX87 = false;
-      if (!statesEqual(v, nxt, this.cmp) && this.diverged(before, nxt, note)) return true;
+      if (!this.agrees(v, nxt) && this.diverged(before, nxt, note)) return true;
       if (ev === StepEvent.DebugExit) {
         this.result.end = "debug-exit";
         return true;
@@ -412,7 +439,7 @@ class Run {
       }
       const ev = vk.step(q);
       const v = vk.state();
-      if (!statesEqual(v, q, this.cmp) && this.diverged(before, q, "", true)) return;
+      if (!this.agrees(v, q) && this.diverged(before, q, "", true)) return;
       if (ev === StepEvent.DebugExit) {
         this.result.end = "debug-exit";
         return;
