@@ -48,6 +48,12 @@ describe("AML data", () => {
     expect(bytes(pkg(integer(5), integer(5), integer(0), integer(0)))).toEqual([0x12, 0x08, 4, 0x0a, 5, 0x0a, 5, 0, 0]);
     expect(bytes(buffer(new Uint8Array([0x79, 0])))).toEqual([0x11, 0x05, 0x0a, 0x02, 0x79, 0]);
     expect(bytes(name("\\_S5", pkg(integer(0))))).toEqual([0x08, 0x5c, 0x5f, 0x53, 0x35, 0x5f, 0x12, 0x03, 1, 0]);
+    // More than 255 elements: VarPackageOp (0x13) with the count as an integer TermArg.
+    const big = pkg(...Array.from({ length: 300 }, () => integer(0)));
+    expect(big[0]).toBe(0x13);
+    // PkgLength of 2 bytes (body 3 + 300 = 303 > 63), then WordPrefix 300.
+    expect([...big.subarray(3, 6)]).toEqual([0x0b, 300 & 0xff, 300 >> 8]);
+    expect(big.length).toBe(1 + 2 + 3 + 300);
   });
 
   it("compresses EISA IDs", () => {

@@ -21,6 +21,7 @@ export const AmlOp = {
   SCOPE: 0x10,
   BUFFER: 0x11,
   PACKAGE: 0x12,
+  VAR_PACKAGE: 0x13,
   METHOD: 0x14,
   DUAL_NAME_PREFIX: 0x2e,
   MULTI_NAME_PREFIX: 0x2f,
@@ -157,9 +158,13 @@ export function ret(value: Aml): Uint8Array {
   return concat(new Uint8Array([AmlOp.RETURN]), value);
 }
 
-/** Package() { elements } (at most 255 elements). */
+/** Package() { elements }: a PackageOp up to 255 elements, a VarPackageOp (ACPI 2.0+) beyond. */
 export function pkg(...elements: readonly Aml[]): Uint8Array {
-  if (elements.length > 255) throw new AmlError(`AML Package of ${elements.length} elements (a PackageOp holds 255; VarPackage is not implemented)`);
+  if (elements.length > 255) {
+    // VarPackageOp PkgLength VarNumElements(TermArg: an integer) PackageElementList
+    const body = concat(integer(elements.length), ...elements);
+    return concat(new Uint8Array([AmlOp.VAR_PACKAGE]), pkgLength(body.length), body);
+  }
   const body = concat(new Uint8Array([elements.length]), ...elements);
   return concat(new Uint8Array([AmlOp.PACKAGE]), pkgLength(body.length), body);
 }
