@@ -631,6 +631,35 @@ function callGate(cpu: Cpu, gateSel: number, gar: number, gate32: boolean, next:
   cpu.eip = target;
 }
 
+/**
+ * RET far / IRET: the checks of the return CS (`desc` then holds its descriptor): a code
+ * segment, RPL >= CPL, DPL = RPL (conforming: DPL <= RPL), present.
+ */
+function checkReturnCs(cpu: Cpu, sel: number): void {
+  const rpl = sel & 3;
+  if ((sel & 0xfffc) === 0) cpu.raiseGp(0);
+  if (!readDescriptor(cpu, sel)) cpu.raiseGp(sel & 0xfffc);
+  const ar = descAr(desc.hi);
+  const dpl = (ar >> 5) & 3;
+  if ((ar & (Ar.S | Ar.TYPE_CODE)) !== (Ar.S | Ar.TYPE_CODE) || rpl < cpu.cpl) cpu.raiseGp(sel & 0xfffc);
+  if ((ar & Ar.TYPE_EC) !== 0 ? dpl > rpl : dpl !== rpl) cpu.raiseGp(sel & 0xfffc);
+  if ((ar & Ar.P) === 0) cpu.fault(Vec.NP, sel & 0xfffc);
+}
+
+/**
+ * RET far / IRET to an outer level: the checks of the popped SS (`desc` then holds its
+ * descriptor): RPL and DPL equal the new CPL, a writable data segment, present (#SS).
+ */
+function checkReturnSs(cpu: Cpu, ssSel: number, rpl: number): void {
+  if ((ssSel & 0xfffc) === 0) cpu.raiseGp(0);
+  if (!readDescriptor(cpu, ssSel)) cpu.raiseGp(ssSel & 0xfffc);
+  const sar = descAr(desc.hi);
+  if ((ssSel & 3) !== rpl || ((sar >> 5) & 3) !== rpl || (sar & (Ar.S | Ar.TYPE_CODE | Ar.TYPE_RW)) !== (Ar.S | Ar.TYPE_RW)) {
+    cpu.raiseGp(ssSel & 0xfffc);
+  }
+  if ((sar & Ar.P) === 0) cpu.fault(Vec.SS, ssSel & 0xfffc);
+}
+
 /** Far RET [imm16]. */
 export function retFar(cpu: Cpu, o32: number, imm: number): void {
   const w = o32 !== 0 ? 4 : 2;
@@ -646,13 +675,7 @@ export function retFar(cpu: Cpu, o32: number, imm: number): void {
   const eip = rd(0);
   const sel = rd(w) & 0xffff;
   const rpl = sel & 3;
-  if ((sel & 0xfffc) === 0) cpu.raiseGp(0);
-  if (!readDescriptor(cpu, sel)) cpu.raiseGp(sel & 0xfffc);
-  const ar = descAr(desc.hi);
-  const dpl = (ar >> 5) & 3;
-  if ((ar & (Ar.S | Ar.TYPE_CODE)) !== (Ar.S | Ar.TYPE_CODE) || rpl < cpu.cpl) cpu.raiseGp(sel & 0xfffc);
-  if ((ar & Ar.TYPE_EC) !== 0 ? dpl > rpl : dpl !== rpl) cpu.raiseGp(sel & 0xfffc);
-  if ((ar & Ar.P) === 0) cpu.fault(Vec.NP, sel & 0xfffc);
+  checkReturnCs(cpu, sel);
   const csLo = desc.lo;
   const csHi = desc.hi;
   const limit = descLimit(csLo, csHi);
@@ -667,13 +690,7 @@ export function retFar(cpu: Cpu, o32: number, imm: number): void {
   // Return to an outer privilege level: pop SS:ESP too.
   const newEsp = rd(2 * w + imm);
   const ssSel = rd(3 * w + imm) & 0xffff;
-  if ((ssSel & 0xfffc) === 0) cpu.raiseGp(0);
-  if (!readDescriptor(cpu, ssSel)) cpu.raiseGp(ssSel & 0xfffc);
-  const sar = descAr(desc.hi);
-  if ((ssSel & 3) !== rpl || ((sar >> 5) & 3) !== rpl || (sar & (Ar.S | Ar.TYPE_CODE | Ar.TYPE_RW)) !== (Ar.S | Ar.TYPE_RW)) {
-    cpu.raiseGp(ssSel & 0xfffc);
-  }
-  if ((sar & Ar.P) === 0) cpu.fault(Vec.SS, ssSel & 0xfffc);
+  checkReturnSs(cpu, ssSel, rpl);
   const off = o32 !== 0 ? eip : eip & 0xffff;
   if ((off ^ 0x80000000) > (limit ^ 0x80000000)) cpu.raiseGp(0);
   const ssLo = desc.lo;
@@ -758,13 +775,7 @@ export function iret(cpu: Cpu, o32: number): void {
     return;
   }
   const rpl = sel & 3;
-  if ((sel & 0xfffc) === 0) cpu.raiseGp(0);
-  if (!readDescriptor(cpu, sel)) cpu.raiseGp(sel & 0xfffc);
-  const ar = descAr(desc.hi);
-  const dpl = (ar >> 5) & 3;
-  if ((ar & (Ar.S | Ar.TYPE_CODE)) !== (Ar.S | Ar.TYPE_CODE) || rpl < cpu.cpl) cpu.raiseGp(sel & 0xfffc);
-  if ((ar & Ar.TYPE_EC) !== 0 ? dpl > rpl : dpl !== rpl) cpu.raiseGp(sel & 0xfffc);
-  if ((ar & Ar.P) === 0) cpu.fault(Vec.NP, sel & 0xfffc);
+  checkReturnCs(cpu, sel);
   const csLo = desc.lo;
   const csHi = desc.hi;
   const limit = descLimit(csLo, csHi);
@@ -780,13 +791,7 @@ export function iret(cpu: Cpu, o32: number): void {
   }
   const newEsp = rd(3 * w);
   const ssSel = rd(4 * w) & 0xffff;
-  if ((ssSel & 0xfffc) === 0) cpu.raiseGp(0);
-  if (!readDescriptor(cpu, ssSel)) cpu.raiseGp(ssSel & 0xfffc);
-  const sar = descAr(desc.hi);
-  if ((ssSel & 3) !== rpl || ((sar >> 5) & 3) !== rpl || (sar & (Ar.S | Ar.TYPE_CODE | Ar.TYPE_RW)) !== (Ar.S | Ar.TYPE_RW)) {
-    cpu.raiseGp(ssSel & 0xfffc);
-  }
-  if ((sar & Ar.P) === 0) cpu.fault(Vec.SS, ssSel & 0xfffc);
+  checkReturnSs(cpu, ssSel, rpl);
   if ((off ^ 0x80000000) > (limit ^ 0x80000000)) cpu.raiseGp(0);
   const ssLo = desc.lo;
   const ssHi = desc.hi;
